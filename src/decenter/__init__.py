@@ -1,0 +1,87 @@
+"""decenter: automatic non-centering of hierarchical PyMC models.
+
+Examples
+--------
+>>> import pymc as pm, decenter
+>>> with pm.Model(coords={"school": range(8)}) as m:
+...     mu = pm.Normal("mu", 0, 5)
+...     tau = pm.HalfCauchy("tau", 5)
+...     theta = pm.Normal("theta", mu, tau, dims="school")
+...     y = pm.Normal("y", theta, 10.0, observed=[28, 8, -3, 7, -1, 1, 18, 12], dims="school")
+>>> new = decenter.transform(m)
+>>> [v.name for v in new.free_RVs]
+['mu', 'tau', 'theta_offset']
+>>> new.named_vars_to_dims["theta"]
+('school',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pymc as pm
+
+from decenter.plan import Decision, Plan, plan
+from decenter.rewrite import apply_plan
+
+__all__ = ["transform", "plan", "Plan", "Decision", "EquivalenceError", "verify", "compare"]
+__version__ = "0.1.0"
+
+
+class EquivalenceError(Exception):
+    """The transformed model failed decenter.verify; ``.report`` holds the VerificationReport."""
+
+    def __init__(self, report):
+        self.report = report
+        super().__init__(f"the rewritten model is not equivalent to the original:\n{report}")
+
+
+def transform(
+    model: pm.Model,
+    vars: Iterable[str] | None = None,
+    *,
+    strategy: str | float | Mapping[str, Any] = "noncentered",
+    include_loc_only: bool = False,
+    random_seed: int | None = None,
+    verify: bool = False,
+) -> pm.Model:
+    """Return a new, equivalent model with hierarchical location-scale variables non-centered.
+
+    Every free variable ``x ~ D(loc, scale)`` whose scale depends on another free variable
+    becomes ``x_offset ~ D(0, 1)`` and ``x = Deterministic(loc + scale * x_offset)`` with the
+    original name and dims. The input model is not modified. See :func:`decenter.plan` for
+    the parameters; ``verify=True`` checks the result with :func:`decenter.verify` and raises
+    :class:`EquivalenceError` if it fails.
+
+    Examples
+    --------
+    >>> import decenter
+    >>> from decenter.examples.radon import centered_model
+    >>> new = decenter.transform(centered_model())
+    >>> sorted(v.name for v in new.free_RVs)
+    ['a_offset', 'b_offset', 'eps', 'mu_a', 'mu_b', 'sigma_a', 'sigma_b']
+    """
+    p = plan(model, vars, strategy=strategy, include_loc_only=include_loc_only, random_seed=random_seed)
+    new = apply_plan(model, p)
+    new._decenter_plan = p  # kept for reports (decenter diff / check)
+    if verify:
+        from decenter.verify import verify as _verify
+
+        report = _verify(model, new, random_seed=random_seed)
+        if not report.ok:
+            raise EquivalenceError(report)
+    return new
+
+
+def __getattr__(name: str):
+    # verify and compare import heavier modules; load them on first use
+    if name == "verify":
+        from decenter.verify import verify
+
+        return verify
+    if name == "compare":
+        from decenter.compare import compare
+
+        return compare
+    raise AttributeError(f"module 'decenter' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""Reference models shipped with decenter (data included as package data)."""

@@ -1,0 +1,247 @@
+"""One small rewrite rule per distribution family, in a registry.
+
+A rule reads the location, scale and shape parameters of a random variable, builds the
+standardized variable, and maps it forward. With ``lam`` the degree of centering
+(Gorinova, Moore & Hoffman 2020)::
+
+    eta ~ D(lam * loc, scale**lam)                       # standard(...)
+    x   = loc + scale**(1 - lam) * (eta - lam * loc)     # forward(...)
+
+``lam = 0`` is the non-centered form (``eta ~ D(0, 1)``, ``x = loc + scale * eta``) and
+``lam = 1`` the original one. Scale families (HalfNormal, Exponential, ...) have no location.
+Adding a family is adding one rule and calling :func:`register`.
+
+Examples
+--------
+>>> import pymc as pm
+>>> from decenter.families import find_rule
+>>> x = pm.StudentT.dist(nu=4, mu=1.0, sigma=2.0)
+>>> find_rule(x).name
+'StudentT'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.distributions.shape_utils import rv_size_is_none
+from pymc.distributions.transforms import _default_transform
+from pytensor.graph.basic import Constant, Variable
+
+__all__ = ["LocScale", "Rule", "LocScaleRule", "ScaleRule", "register", "find_rule", "RULES"]
+
+
+@dataclass
+class LocScale:
+    """What a rule reads off a random variable."""
+
+    loc: Variable | None  # None for scale families
+    scale: Variable  # for MvNormal, the covariance matrix
+    extra: dict[str, Variable] = field(default_factory=dict)  # shape parameters kept as they are
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Base rule: subclasses say how to read, standardize and map one family."""
+
+    name: str
+    rv_type: type
+    has_loc: bool = True
+    elementwise: bool = True  # False: lam must be 0 or 1 for the whole variable (MvNormal)
+    std_name: str = "Normal"  # the standardized distribution, for plan() and the docs
+
+    def matches(self, rv: Variable) -> bool:
+        return rv.owner is not None and type(rv.owner.op) is self.rv_type
+
+    def read(self, rv: Variable) -> LocScale:
+        raise NotImplementedError
+
+    def make(self, ls: LocScale, loc: Any, scale: Any, size) -> Variable:
+        """A fresh ``D(loc, scale; extra)`` of the given size."""
+        raise NotImplementedError
+
+    def check(self, rv: Variable) -> str | None:
+        """Why this variable cannot be rewritten by the rule, or None."""
+        return None
+
+    def standard(self, rv: Variable, ls: LocScale, lam) -> Variable:
+        size = full_size(rv)
+        if lam is None:
+            return self.make(ls, 0.0, 1.0, size)
+        loc = None if ls.loc is None else lam * ls.loc
+        return self.make(ls, loc, ls.scale**lam, size)
+
+    def forward(self, ls: LocScale, eta: Variable, lam) -> Variable:
+        if lam is None:
+            shifted = ls.scale * eta
+            return shifted if ls.loc is None else ls.loc + shifted
+        if ls.loc is None:
+            return ls.scale ** (1 - lam) * eta
+        return ls.loc + ls.scale ** (1 - lam) * (eta - lam * ls.loc)
+
+
+def full_size(rv: Variable):
+    """The shape of ``rv`` as a size argument that does not refer to ``rv`` itself.
+
+    A given ``size`` is reused (it may hold a mutable coordinate length); otherwise the shape
+    implied by broadcasting the parameters is spelled out.
+    """
+    node = rv.owner
+    op = node.op
+    if all(s is not None for s in rv.type.shape):
+        return tuple(int(s) for s in rv.type.shape)
+    size = op.size_param(node)
+    ndim_supp = getattr(op, "ndim_supp", 0)
+    if not rv_size_is_none(size):
+        if ndim_supp == 0:
+            return tuple(size)
+        return None  # multivariate with size: the rule passes size and support itself
+    params = op.dist_params(node)
+    if ndim_supp == 0:
+        return tuple(pt.broadcast_shape(*params, arrays_are_shapes=False))
+    return tuple(op._infer_shape(size, params))
+
+
+def _is_const(x: Variable, value: float) -> bool:
+    return isinstance(x, Constant) and np.all(x.data == value)
+
+
+@dataclass(frozen=True)
+class LocScaleRule(Rule):
+    """Families ``D(loc, scale, *extra)`` whose PyTensor op takes ``(*extra, loc, scale)``."""
+
+    dist: Any = None  # the PyMC distribution to build the standard draw
+    loc_kw: str = "mu"
+    scale_kw: str = "sigma"
+    extra_kws: tuple[str, ...] = ()
+
+    def read(self, rv):
+        params = rv.owner.op.dist_params(rv.owner)
+        *extra, loc, scale = params
+        return LocScale(loc, scale, dict(zip(self.extra_kws, extra, strict=True)))
+
+    def make(self, ls, loc, scale, size):
+        kw = {self.loc_kw: 0.0 if loc is None else loc, self.scale_kw: scale, **ls.extra}
+        return self.dist.dist(**kw, size=size)
+
+
+@dataclass(frozen=True)
+class LogNormalRule(LocScaleRule):
+    """LogNormal: the Normal rewrite inside exp."""
+
+    def forward(self, ls, eta, lam):
+        return pt.exp(super().forward(ls, eta, lam))
+
+
+@dataclass(frozen=True)
+class ScaleRule(Rule):
+    """Positive scale families ``x = scale * standard draw``; the op's last parameter is the scale."""
+
+    dist: Any = None
+    scale_kw: str = "sigma"
+    invert: bool = False  # the PyMC keyword is 1 / scale (a rate)
+    extra_kws: tuple[str, ...] = ()
+    has_loc: bool = False
+
+    def read(self, rv):
+        *params, scale = rv.owner.op.dist_params(rv.owner)
+        if self.name == "HalfNormal":
+            params = []  # its constant loc=0 (see check) is not a shape parameter
+        return LocScale(None, scale, dict(zip(self.extra_kws, params, strict=True)))
+
+    def check(self, rv):
+        if self.name == "HalfNormal" and not _is_const(rv.owner.op.dist_params(rv.owner)[0], 0):
+            return "HalfNormal with a non-zero location"
+        return None
+
+    def make(self, ls, loc, scale, size):
+        kw = 1 / scale if self.invert else scale
+        return self.dist.dist(**{self.scale_kw: kw}, **ls.extra, size=size)
+
+
+@dataclass(frozen=True)
+class MvNormalRule(Rule):
+    """MvNormal given cov or chol: ``x = mu + L z``, ``L = cholesky(cov)``, z iid Normal(0, 1)."""
+
+    elementwise: bool = False
+
+    def read(self, rv):
+        mu, cov = rv.owner.op.dist_params(rv.owner)
+        return LocScale(mu, cov)
+
+    def standard(self, rv, ls, lam):
+        if lam is not None:
+            raise ValueError("MvNormal supports lam = 0 or 1 only")
+        size = full_size(rv)
+        if size is None:  # size given: batch size plus the support length
+            size = (*tuple(rv.owner.op.size_param(rv.owner)), ls.loc.shape[-1])
+        return pm.Normal.dist(0.0, 1.0, size=size)
+
+    def forward(self, ls, eta, lam):
+        chol = pt.linalg.cholesky(ls.scale, lower=True)
+        return ls.loc + pt.matmul(chol, eta[..., None])[..., 0]
+
+
+@dataclass(frozen=True)
+class ZeroSumNormalRule(Rule):
+    """ZeroSumNormal: ``x = sigma * ZeroSumNormal(1)``; a scale family with zero-sum axes."""
+
+    has_loc: bool = False
+    elementwise: bool = False
+    std_name: str = "ZeroSumNormal"
+
+    def read(self, rv):
+        sigma, support_shape = rv.owner.op.dist_params(rv.owner)
+        return LocScale(None, sigma, {"support_shape": support_shape})
+
+    def standard(self, rv, ls, lam):
+        if lam is not None:
+            raise ValueError("ZeroSumNormal supports lam = 0 or 1 only")
+        op = rv.owner.op
+        return type(op).rv_op(
+            pt.ones_like(ls.scale), ls.extra["support_shape"], size=op.size_param(rv.owner)
+        )
+
+
+RULES: list[Rule] = []
+
+
+def register(rule: Rule) -> Rule:
+    """Add a rule to the registry (a later rule for the same op type wins)."""
+    RULES.insert(0, rule)
+    return rule
+
+
+def find_rule(rv: Variable) -> Rule | None:
+    """The rule for this random variable's family, or None."""
+    for rule in RULES:
+        if rule.matches(rv):
+            return rule
+    return None
+
+
+def default_transform(rv: Variable):
+    """PyMC's default value transform for this random variable (None if unconstrained)."""
+    return _default_transform(rv.owner.op, rv)
+
+
+for _rule in [
+    LocScaleRule("Normal", pm.Normal.rv_type, dist=pm.Normal),
+    LocScaleRule("StudentT", pm.StudentT.rv_type, dist=pm.StudentT, extra_kws=("nu",), std_name="StudentT"),
+    LocScaleRule("Cauchy", pm.Cauchy.rv_type, dist=pm.Cauchy, loc_kw="alpha", scale_kw="beta", std_name="Cauchy"),
+    LocScaleRule("Laplace", pm.Laplace.rv_type, dist=pm.Laplace, scale_kw="b", std_name="Laplace"),
+    LocScaleRule("Logistic", pm.Logistic.rv_type, dist=pm.Logistic, scale_kw="s", std_name="Logistic"),
+    LocScaleRule("Gumbel", pm.Gumbel.rv_type, dist=pm.Gumbel, scale_kw="beta", std_name="Gumbel"),
+    LogNormalRule("LogNormal", pm.LogNormal.rv_type, dist=pm.Normal),
+    MvNormalRule("MvNormal", pm.MvNormal.rv_type),
+    ZeroSumNormalRule("ZeroSumNormal", pm.ZeroSumNormal.rv_type),
+    ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal, std_name="HalfNormal"),
+    ScaleRule("HalfCauchy", pm.HalfCauchy.rv_type, dist=pm.HalfCauchy, scale_kw="beta", std_name="HalfCauchy"),
+    ScaleRule("Exponential", pm.Exponential.rv_type, dist=pm.Exponential, scale_kw="scale", std_name="Exponential"),
+    ScaleRule("Gamma", pm.Gamma.rv_type, dist=pm.Gamma, scale_kw="beta", invert=True, extra_kws=("alpha",), std_name="Gamma"),
+]:
+    register(_rule)

@@ -1,0 +1,355 @@
+"""Decisions with reasons: which free variables to rewrite, and how centered to leave them.
+
+Examples
+--------
+>>> from decenter import plan
+>>> from decenter.examples.radon import centered_model
+>>> p = plan(centered_model())
+>>> [d.name for d in p.rewrites]
+['a', 'b']
+>>> p["b"].reason
+'scale depends on free variable sigma_b'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pymc as pm
+from pytensor.graph.basic import Variable
+
+from decenter.families import Rule, default_transform, find_rule
+from decenter.graph import free_parents
+
+__all__ = ["Decision", "Plan", "plan", "check_model"]
+
+STRATEGIES = ("noncentered", "centered", "auto")
+
+
+@dataclass
+class Decision:
+    """What decenter does with one free variable, and why."""
+
+    name: str
+    family: str
+    action: str  # "rewrite" or "keep"
+    reason: str
+    dims: tuple[str, ...] = ()
+    loc_parents: list[str] = field(default_factory=list)
+    scale_parents: list[str] = field(default_factory=list)
+    new_name: str | None = None  # the standardized free variable that replaces it
+    lam: Any = None  # None: fully non-centered (lam = 0); else a float or an array
+
+    @property
+    def rewrite(self) -> bool:
+        return self.action == "rewrite"
+
+    def lam_summary(self) -> str:
+        if not self.rewrite:
+            return "1" if self.family != "-" and self.loc_parents + self.scale_parents else "-"
+        if self.lam is None:
+            return "0"
+        lam = np.asarray(self.lam, dtype=float)
+        if lam.ndim == 0 or np.ptp(lam) == 0:
+            return f"{float(lam.flat[0]):.2g}"
+        return f"{lam.min():.2f}..{lam.max():.2f} (median {np.median(lam):.2f})"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["dims"] = list(self.dims)
+        d["lam"] = None if self.lam is None else np.asarray(self.lam, dtype=float).tolist()
+        return d
+
+
+@dataclass
+class Plan:
+    """Every free variable with a decision, plus notes (e.g. the pilot used by ``auto``)."""
+
+    decisions: list[Decision]
+    strategy: str = "noncentered"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rewrites(self) -> list[Decision]:
+        return [d for d in self.decisions if d.rewrite]
+
+    def __getitem__(self, name: str) -> Decision:
+        for d in self.decisions:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    def __iter__(self):
+        return iter(self.decisions)
+
+    def __len__(self) -> int:
+        return len(self.decisions)
+
+    def to_dict(self) -> dict:
+        return {
+            "strategy": self.strategy,
+            "decisions": [d.to_dict() for d in self.decisions],
+            "notes": list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        rows = [("variable", "family", "action", "lam", "new variable", "reason")]
+        for d in self.decisions:
+            rows.append((d.name, d.family, d.action, d.lam_summary(), d.new_name or "", d.reason))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+        lines = []
+        for i, r in enumerate(rows):
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)) + "  " + r[-1])
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
+        n = len(self.rewrites)
+        lines.append(f"{n} of {len(self.decisions)} free variables rewritten (strategy={self.strategy!r}).")
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p, cycle):  # IPython
+        p.text(str(self))
+
+
+def check_model(model: Any) -> pm.Model:
+    """Raise a TypeError that says what to pass when ``model`` is not a ``pm.Model``."""
+    if not isinstance(model, pm.Model):
+        raise TypeError(
+            f"expected a pymc.Model, got {type(model).__name__}; pass the model object, e.g. "
+            "`with pm.Model() as model: ...` then `decenter.transform(model)`"
+        )
+    if model.parent is not None:
+        raise ValueError("this is a sub-model (pm.Model(name=...) inside another); pass the outermost model")
+    return model
+
+
+def _words(names: list[str]) -> str:
+    s = "s" if len(names) > 1 else ""
+    return f"free variable{s} " + ", ".join(names)
+
+
+def _family_name(rv: Variable) -> str:
+    op = rv.owner.op
+    rule = find_rule(rv)
+    if rule is not None:
+        return rule.name
+    name = getattr(op, "name", None) or type(op).__name__
+    return str(name).removesuffix("_rv")
+
+
+def _unsupported_reason(rv: Variable) -> str:
+    cls = type(rv.owner.op).__name__
+    for key, why in [
+        ("Truncated", "Truncated: the truncation bounds do not commute with a location-scale map"),
+        ("Censored", "Censored: the censoring bounds do not commute with a location-scale map"),
+        ("Mixture", "Mixture: a mixture has no single location and scale"),
+        ("CustomDist", "CustomDist: decenter cannot read a location and scale from user code"),
+        ("CustomSymbolic", "CustomDist: decenter cannot read a location and scale from user code"),
+    ]:
+        if key in cls:
+            return why
+    return f"no rewrite rule for {_family_name(rv)} (see decenter.families)"
+
+
+def _same_transform(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return type(a) is type(b) and vars(a) == vars(b)
+
+
+def _candidate(model: pm.Model, rv: Variable, include_loc_only: bool) -> tuple[Decision, Rule | None]:
+    name = rv.name
+    dims = tuple(model.named_vars_to_dims.get(name) or ())
+    rule = find_rule(rv)
+    keep = dict(name=name, family=_family_name(rv), action="keep", dims=dims)
+    if rule is None:
+        return Decision(**keep, reason=_unsupported_reason(rv)), None
+    why = rule.check(rv)
+    if why:
+        return Decision(**keep, reason=why), None
+    transform = model.rvs_to_transforms.get(rv)
+    if not _same_transform(transform, default_transform(rv)):
+        tname = type(transform).__name__ if transform is not None else "none"
+        return Decision(**keep, reason=f"has a non-default value transform ({tname})"), None
+    ls = rule.read(rv)
+    loc_p = free_parents(model, ls.loc) if ls.loc is not None else []
+    scale_p = free_parents(model, ls.scale)
+    keep.update(loc_parents=loc_p, scale_parents=scale_p)
+    if scale_p:
+        return Decision(**{**keep, "action": "rewrite"}, reason=f"scale depends on {_words(scale_p)}"), rule
+    if loc_p and include_loc_only:
+        reason = f"location depends on {_words(loc_p)} (include_loc_only=True)"
+        return Decision(**{**keep, "action": "rewrite"}, reason=reason), rule
+    if loc_p:
+        reason = f"scale is constant, only the location depends on {_words(loc_p)}; include_loc_only=True rewrites it"
+        return Decision(**keep, reason=reason), None
+    return Decision(**keep, reason="location and scale are constant (not hierarchical)"), None
+
+
+def _check_lam(value: Any, where: str) -> Any:
+    arr = np.asarray(value, dtype=float) if not isinstance(value, str) else None
+    if arr is None or arr.dtype.kind not in "fiu":
+        raise ValueError(f"{where}: lam must be a number or an array of numbers in [0, 1], got {value!r}")
+    if np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any():
+        raise ValueError(f"{where}: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {value!r}")
+    return arr
+
+
+def _apply_lam(d: Decision, rule: Rule, lam: np.ndarray, shape: tuple[int, ...] | None, source: str) -> None:
+    """Set the decision's lam: all zeros -> None (non-centered), all ones -> keep."""
+    if shape is not None and lam.ndim:
+        try:
+            np.broadcast_to(lam, shape)
+        except ValueError:
+            raise ValueError(
+                f"strategy for {d.name!r}: lam of shape {lam.shape} does not match the variable's shape {shape}"
+            ) from None
+    if not rule.elementwise and not (np.all(lam == 0) or np.all(lam == 1)):
+        rounded = float(np.mean(lam) >= 0.5)
+        d.reason += f"; {d.family} is centered or not as a whole: lam rounded to {rounded:g}"
+        lam = np.asarray(rounded)
+    if np.all(lam == 1):
+        d.action = "keep"
+        d.reason += f"; lam = 1 ({source}): left centered"
+        d.lam = None
+    elif np.all(lam == 0):
+        d.lam = None
+    else:
+        d.lam = lam if lam.ndim else float(lam)
+
+
+def _static_shape(model: pm.Model, rv: Variable) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(s) for s in rv.shape.eval())
+    except Exception:
+        return None
+
+
+def _unique_name(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    i = 1
+    while f"{base}_{i}" in taken:
+        i += 1
+    return f"{base}_{i}"
+
+
+def plan(
+    model: pm.Model,
+    vars: Iterable[str] | None = None,
+    *,
+    strategy: str | float | Mapping[str, Any] = "noncentered",
+    include_loc_only: bool = False,
+    random_seed: int | None = None,
+) -> Plan:
+    """Decide, for every free variable, whether to rewrite it and how centered to leave it.
+
+    Parameters
+    ----------
+    model : pm.Model
+        The model to analyse (not modified).
+    vars : list of str, optional
+        Restrict rewrites to these free variables; others are kept.
+    strategy : "noncentered", "centered", "auto", float or dict
+        ``"noncentered"`` (default) rewrites every candidate to ``loc + scale * offset``.
+        A number ``lam`` in [0, 1] partially centers every candidate; a dict maps names to
+        ``lam`` (a number, or an array over the variable's dims); candidates not in the dict are
+        non-centered. ``"auto"`` picks ``lam`` per element from the data (see decenter.auto).
+    include_loc_only : bool
+        Also rewrite variables whose scale is constant but whose location is random.
+    random_seed : int, optional
+        Seed of the pilot run used by ``strategy="auto"``.
+
+    Returns
+    -------
+    Plan
+        One :class:`Decision` per free variable; ``print(plan)`` shows a table.
+
+    Examples
+    --------
+    >>> import pymc as pm, decenter
+    >>> with pm.Model() as m:
+    ...     mu = pm.Normal("mu")
+    ...     tau = pm.HalfNormal("tau")
+    ...     theta = pm.Normal("theta", mu, tau, shape=8)
+    >>> decenter.plan(m)["theta"].action
+    'rewrite'
+    """
+    check_model(model)
+    names = set(model.named_vars)
+    selected = None
+    if vars is not None:
+        if isinstance(vars, str):
+            vars = [vars]
+        selected = list(vars)
+        for v in selected:
+            if v not in names:
+                raise ValueError(f"vars: {v!r} is not a variable of this model; free variables are {[r.name for r in model.free_RVs]}")
+            if model[v] not in model.free_RVs:
+                raise ValueError(f"vars: {v!r} is not a free random variable (observed, Deterministic or data); only free variables can be rewritten")
+    strategy = _normalize_strategy(model, strategy)
+
+    decisions: list[Decision] = []
+    rules: dict[str, Rule] = {}
+    for rv in model.free_RVs:
+        d, rule = _candidate(model, rv, include_loc_only)
+        if d.rewrite and selected is not None and d.name not in selected:
+            d.action, d.reason = "keep", f"not in vars ({d.reason})"
+        if d.rewrite:
+            rules[d.name] = rule
+        decisions.append(d)
+
+    result = Plan(decisions, strategy=strategy if isinstance(strategy, str) else "partial")
+    _assign_lams(model, result, rules, strategy, random_seed)
+
+    taken = set(names)
+    for d in result.rewrites:
+        d.new_name = _unique_name(d.name + ("_offset" if d.lam is None else "_eta"), taken)
+        taken.add(d.new_name)
+    return result
+
+
+def _normalize_strategy(model: pm.Model, strategy: Any) -> Any:
+    if isinstance(strategy, str):
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}, a number in [0, 1] or a dict name -> lam; got {strategy!r}")
+        return strategy
+    if isinstance(strategy, Mapping):
+        out = {}
+        for k, v in strategy.items():
+            if k not in model.named_vars or model[k] not in model.free_RVs:
+                raise ValueError(f"strategy: {k!r} is not a free variable of this model")
+            out[k] = _check_lam(v, f"strategy[{k!r}]")
+        return out
+    if isinstance(strategy, bool) or not isinstance(strategy, int | float | np.number):
+        raise TypeError(f"strategy must be 'noncentered', 'centered', 'auto', a number in [0, 1] or a dict; got {type(strategy).__name__}")
+    if not math.isfinite(float(strategy)) or not 0 <= float(strategy) <= 1:
+        raise ValueError(f"strategy: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {strategy!r}")
+    return float(strategy)
+
+
+def _assign_lams(model, result: Plan, rules: dict[str, Rule], strategy: Any, random_seed) -> None:
+    if strategy == "noncentered":
+        return
+    if strategy == "centered":
+        for d in result.rewrites:
+            d.action, d.reason = "keep", d.reason + "; strategy='centered'"
+        return
+    if strategy == "auto":
+        from decenter.auto import choose_lams
+
+        lams, notes = choose_lams(model, result, random_seed=random_seed)
+        result.notes.extend(notes)
+        source = "auto"
+    elif isinstance(strategy, dict):
+        lams, source = strategy, "strategy dict"
+    else:
+        lams, source = {d.name: np.asarray(strategy) for d in result.rewrites}, "strategy"
+    for d in list(result.rewrites):
+        if d.name in lams:
+            lam = np.asarray(lams[d.name], dtype=float)
+            _apply_lam(d, rules[d.name], lam, _static_shape(model, model[d.name]), source)
