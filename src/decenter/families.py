@@ -31,6 +31,7 @@ import pytensor.tensor as pt
 from pymc.distributions.shape_utils import rv_size_is_none
 from pymc.distributions.transforms import _default_transform
 from pytensor.graph.basic import Constant, Variable
+from pytensor.tensor.exceptions import NotScalarConstantError
 
 __all__ = ["LocScale", "Rule", "LocScaleRule", "ScaleRule", "register", "find_rule", "RULES"]
 
@@ -107,7 +108,10 @@ def full_size(rv: Variable):
 
 
 def _is_const(x: Variable, value: float) -> bool:
-    return isinstance(x, Constant) and np.all(x.data == value)
+    try:
+        return bool(np.all(pt.get_underlying_scalar_constant_value(x) == value))
+    except NotScalarConstantError:
+        return isinstance(x, Constant) and bool(np.all(x.data == value))
 
 
 @dataclass(frozen=True)

@@ -103,17 +103,24 @@ def model_graph(model: pm.Model) -> nx.DiGraph:
     return g
 
 
-def free_parents(model: pm.Model, expr: Variable) -> list[str]:
-    """Free random variables among the named ancestors of ``expr``, looking through
-    Deterministics and data-free intermediate named variables.
+def free_parents(model: pm.Model, expr: Variable, graph: nx.DiGraph | None = None) -> list[str]:
+    """The nearest free random variables that ``expr`` depends on.
 
-    This answers "is this scale random?": ``free_parents(model, scale) != []``.
+    The search looks through Deterministics and other named variables that are not free, and
+    stops at the first free variable on each path. This answers "is this scale random?":
+    ``free_parents(model, scale) != []``.
     """
-    g = model_graph(model)
-    direct = named_parents(model, [expr])
+    g = model_graph(model) if graph is None else graph
     found: list[str] = []
-    for name in direct:
-        for cand in [name, *nx.ancestors(g, name)]:
-            if g.nodes[cand]["kind"] == "free" and cand not in found:
-                found.append(cand)
+    stack = list(reversed(named_parents(model, [expr])))
+    seen: set[str] = set()
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if g.nodes[name]["kind"] == "free":
+            found.append(name)
+        else:
+            stack.extend(reversed(list(g.predecessors(name))))
     return found

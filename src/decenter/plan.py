@@ -23,7 +23,7 @@ import pymc as pm
 from pytensor.graph.basic import Variable
 
 from decenter.families import Rule, default_transform, find_rule
-from decenter.graph import free_parents
+from decenter.graph import free_parents, model_graph
 
 __all__ = ["Decision", "Plan", "plan", "check_model"]
 
@@ -161,7 +161,9 @@ def _same_transform(a, b) -> bool:
     return type(a) is type(b) and vars(a) == vars(b)
 
 
-def _candidate(model: pm.Model, rv: Variable, include_loc_only: bool) -> tuple[Decision, Rule | None]:
+def _candidate(
+    model: pm.Model, rv: Variable, include_loc_only: bool, graph
+) -> tuple[Decision, Rule | None]:
     name = rv.name
     dims = tuple(model.named_vars_to_dims.get(name) or ())
     rule = find_rule(rv)
@@ -176,8 +178,8 @@ def _candidate(model: pm.Model, rv: Variable, include_loc_only: bool) -> tuple[D
         tname = type(transform).__name__ if transform is not None else "none"
         return Decision(**keep, reason=f"has a non-default value transform ({tname})"), None
     ls = rule.read(rv)
-    loc_p = free_parents(model, ls.loc) if ls.loc is not None else []
-    scale_p = free_parents(model, ls.scale)
+    loc_p = free_parents(model, ls.loc, graph) if ls.loc is not None else []
+    scale_p = free_parents(model, ls.scale, graph)
     keep.update(loc_parents=loc_p, scale_parents=scale_p)
     if scale_p:
         return Decision(**{**keep, "action": "rewrite"}, reason=f"scale depends on {_words(scale_p)}"), rule
@@ -295,8 +297,9 @@ def plan(
 
     decisions: list[Decision] = []
     rules: dict[str, Rule] = {}
+    graph = model_graph(model)
     for rv in model.free_RVs:
-        d, rule = _candidate(model, rv, include_loc_only)
+        d, rule = _candidate(model, rv, include_loc_only, graph)
         if d.rewrite and selected is not None and d.name not in selected:
             d.action, d.reason = "keep", f"not in vars ({d.reason})"
         if d.rewrite:

@@ -60,7 +60,9 @@ def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
         eta.name = d.new_name
         transform = default_transform(eta)
         value_name = d.new_name if transform is None else get_transformed_name(d.new_name, transform)
-        eta_var = model_free_rv(eta, eta.type(name=value_name), transform, d.new_name, *d.dims)
+        # the value lives in the transformed space, whose shape may differ (ZeroSumTransform)
+        value_type = eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
+        eta_var = model_free_rv(eta, value_type(name=value_name), transform, d.new_name, *d.dims)
         x = rule.forward(ls, eta_var, lam)
         x = pt.specify_broadcastable(x, *[i for i, b in enumerate(rv.type.broadcastable) if b]) if x.ndim == rv.ndim else x
         x = pt.cast(x, rv.dtype)
@@ -82,7 +84,7 @@ def _restore_order(old: pm.Model, new: pm.Model, plan: Plan) -> None:
         names.append(name)
     names += [n for n in new.named_vars if n not in names]
     rank = {n: i for i, n in enumerate(names)}
-    for attr in ("free_RVs", "deterministics"):
+    for attr in ("free_RVs", "deterministics", "data_vars", "potentials", "observed_RVs"):
         setattr(new, attr, treelist(sorted(getattr(new, attr), key=lambda v: rank[v.name])))
     items = {n: new.named_vars[n] for n in names}
     new.named_vars.clear()

@@ -1,0 +1,167 @@
+"""Every family in the registry (issue 5): structures, partial centering, and what is kept."""
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import pytest
+
+import decenter
+from decenter.families import RULES, find_rule
+
+LOC_SCALE = {
+    "Normal": lambda name, loc, scale, **kw: pm.Normal(name, loc, scale, **kw),
+    "StudentT": lambda name, loc, scale, **kw: pm.StudentT(name, nu=5, mu=loc, sigma=scale, **kw),
+    "Cauchy": lambda name, loc, scale, **kw: pm.Cauchy(name, loc, scale, **kw),
+    "Laplace": lambda name, loc, scale, **kw: pm.Laplace(name, loc, scale, **kw),
+    "Logistic": lambda name, loc, scale, **kw: pm.Logistic(name, loc, scale, **kw),
+    "Gumbel": lambda name, loc, scale, **kw: pm.Gumbel(name, loc, scale, **kw),
+    "LogNormal": lambda name, loc, scale, **kw: pm.LogNormal(name, loc, scale, **kw),
+}
+SCALE_ONLY = {
+    "HalfNormal": lambda name, scale, **kw: pm.HalfNormal(name, sigma=scale, **kw),
+    "HalfCauchy": lambda name, scale, **kw: pm.HalfCauchy(name, beta=scale, **kw),
+    "Exponential": lambda name, scale, **kw: pm.Exponential(name, scale=scale, **kw),
+    "Gamma": lambda name, scale, **kw: pm.Gamma(name, alpha=3.0, beta=1 / scale, **kw),
+}
+
+
+def four_structures(family):
+    """One model holding the family as: size given, shape implied, dims, and nested."""
+    make = LOC_SCALE.get(family) or SCALE_ONLY[family]
+    has_loc = family in LOC_SCALE
+    idx = np.array([0, 0, 1, 2, 2])
+    with pm.Model(coords={"g": range(3), "leaf": range(5)}) as m:
+        mu = pm.Normal("mu", 0, 0.5)
+        s = pm.HalfNormal("s", 0.5)
+        s2 = pm.HalfNormal("s2", 0.5)
+
+        def draw(name, loc, scale, **kw):
+            return make(name, loc, scale, **kw) if has_loc else make(name, scale, **kw)
+
+        sized = draw("sized", mu, s, size=4)
+        implied = draw("implied", mu + pt.zeros(3), s * pt.ones(3))
+        with_dims = draw("with_dims", mu, s, dims="g")
+        # nested: the child's location (or scale) is the parent's value, indexed
+        if has_loc:
+            nested = draw("nested", pt.log1p(pt.abs(with_dims))[idx], s2, dims="leaf")
+        else:
+            nested = draw("nested", with_dims[idx] * s2, dims="leaf")
+        total = sized.sum() + implied.sum() + nested.sum()
+        pm.Normal("y", pt.log1p(pt.abs(total)), 1.0, observed=0.3)
+    return m
+
+
+FAMILIES = list(LOC_SCALE) + list(SCALE_ONLY)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_family_all_structures_verified(family):
+    m = four_structures(family)
+    p = decenter.plan(m)
+    targets = ["sized", "implied", "with_dims", "nested"]
+    assert [d.name for d in p.rewrites] == targets
+    assert {p[n].family for n in targets} == {family}
+    new = decenter.transform(m)
+    for name in targets:
+        assert new[name] in new.deterministics
+        assert tuple(new[name].shape.eval()) == tuple(m[name].shape.eval())
+    report = decenter.verify(m, new, random_seed=2)
+    assert report.ok, str(report)
+
+
+@pytest.mark.parametrize("lam", [0.3, "array"])
+@pytest.mark.parametrize("family", ["Normal", "StudentT", "LogNormal", "Gamma"])
+def test_partial_centering_verified(family, lam):
+    m = four_structures(family)
+    if lam == "array":
+        strategy = {"with_dims": np.array([0.0, 0.5, 1.0]), "sized": 0.8}
+    else:
+        strategy = lam
+    new = decenter.transform(m, strategy=strategy)
+    p = new._decenter_plan
+    if lam == "array":
+        np.testing.assert_array_equal(p["with_dims"].lam, [0.0, 0.5, 1.0])
+        assert p["with_dims"].new_name == "with_dims_eta"
+        assert p["nested"].lam is None and p["nested"].new_name == "nested_offset"
+    else:
+        assert all(d.lam == 0.3 for d in p.rewrites)
+    report = decenter.verify(m, new, random_seed=3)
+    assert report.ok, str(report)
+
+
+def test_lam_one_leaves_model_as_it_was_and_zero_is_noncentered():
+    m = four_structures("Normal")
+    centered = decenter.transform(m, strategy=1.0)
+    assert [v.name for v in centered.free_RVs] == [v.name for v in m.free_RVs]
+    assert all("lam = 1" in d.reason for d in centered._decenter_plan if d.name in ("sized", "nested"))
+    zero = decenter.transform(m, strategy=0.0)
+    nc = decenter.transform(m)
+    assert [v.name for v in zero.free_RVs] == [v.name for v in nc.free_RVs]
+    point = nc.initial_point()
+    assert zero.compile_logp()(point) == nc.compile_logp()(point)
+    assert decenter.transform(m, strategy="centered")._decenter_plan.rewrites == []
+
+
+def test_mvnormal_with_lkj_cholesky_and_with_cov():
+    with pm.Model(coords={"g": range(5), "k": range(3)}) as m:
+        chol, _, _ = pm.LKJCholeskyCov(
+            "chol", n=3, eta=2.0, sd_dist=pm.Exponential.dist(1.0), compute_corr=True
+        )
+        mu = pm.Normal("mu", 0, 1, dims="k")
+        x = pm.MvNormal("x", mu=mu, chol=chol, dims=("g", "k"))
+        tau = pm.HalfNormal("tau")
+        z = pm.MvNormal("z", mu=pt.zeros(3), cov=tau**2 * np.array([[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]]))
+        pm.Normal("y", x.sum(0) + z, 1.0, observed=np.zeros(3), dims="k")
+    p = decenter.plan(m)
+    assert [d.name for d in p.rewrites] == ["x", "z"]
+    assert p["x"].scale_parents == ["chol"]
+    new = decenter.transform(m)
+    assert new.named_vars_to_dims["x_offset"] == ("g", "k")
+    report = decenter.verify(m, new, random_seed=4)
+    assert report.ok, str(report)
+    # partial centering is whole-variable for MvNormal: 0.3 rounds to 0
+    partial = decenter.transform(m, strategy=0.3)
+    assert "lam rounded to 0" in partial._decenter_plan["x"].reason
+
+
+def test_zerosumnormal():
+    with pm.Model(coords={"g": range(4)}) as m:
+        sigma = pm.HalfNormal("sigma")
+        x = pm.ZeroSumNormal("x", sigma=sigma, dims="g")
+        pm.Normal("y", x, 1.0, observed=np.arange(4.0), dims="g")
+    new = decenter.transform(m)
+    assert new._decenter_plan["x"].family == "ZeroSumNormal"
+    assert new["x"] in new.deterministics
+    np.testing.assert_allclose(pm.draw(new["x"], draws=50, random_seed=1).sum(-1), 0, atol=1e-9)
+    report = decenter.verify(m, new, random_seed=5)
+    assert report.ok, str(report)
+
+
+def test_unsupported_variables_are_kept_with_reasons():
+    with pm.Model() as m:
+        mu = pm.Normal("mu")
+        s = pm.HalfNormal("s")
+        pm.Truncated("trunc", pm.Normal.dist(mu, s), lower=0, shape=2)
+        pm.Censored("cens", pm.Normal.dist(mu, s), lower=-1, upper=1, shape=2)
+        pm.Mixture(
+            "mix", w=[0.5, 0.5], comp_dists=[pm.Normal.dist(mu, s), pm.Normal.dist(-mu, s)], shape=2
+        )
+        pm.CustomDist("custom", mu, s, logp=lambda v, m_, s_: pm.logp(pm.Normal.dist(m_, s_), v), shape=2)
+        pm.Normal("ordered", mu, s, shape=2, transform=pm.distributions.transforms.ordered)
+    p = decenter.plan(m)
+    assert p.rewrites == []
+    assert p["trunc"].reason.startswith("Truncated")
+    assert p["cens"].reason.startswith("Censored")
+    assert p["mix"].reason.startswith("Mixture")
+    assert p["custom"].reason.startswith("CustomDist")
+    assert p["ordered"].reason.startswith("has a non-default value transform")
+    new = decenter.transform(m)
+    assert [v.name for v in new.free_RVs] == [v.name for v in m.free_RVs]
+
+
+def test_registry_has_one_rule_per_family_and_find_rule():
+    names = [r.name for r in RULES]
+    assert len(names) == len(set(names))
+    assert set(FAMILIES) | {"MvNormal", "ZeroSumNormal"} <= set(names)
+    assert find_rule(pm.Normal.dist(0, 1)).name == "Normal"
+    assert find_rule(pm.Beta.dist(1, 1)) is None
