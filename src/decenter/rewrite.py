@@ -64,7 +64,6 @@ def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
         value_type = eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
         eta_var = model_free_rv(eta, value_type(name=value_name), transform, d.new_name, *d.dims)
         x = rule.forward(ls, eta_var, lam)
-        x = pt.specify_broadcastable(x, *[i for i, b in enumerate(rv.type.broadcastable) if b]) if x.ndim == rv.ndim else x
         x = pt.cast(x, rv.dtype)
         toposort_replace(fgraph, [(model_var, model_deterministic(x, d.name, *d.dims))])
 
