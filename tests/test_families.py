@@ -45,7 +45,7 @@ def four_structures(family):
         if has_loc:
             nested = draw("nested", pt.log1p(pt.abs(with_dims))[idx], s2, dims="leaf")
         else:
-            nested = draw("nested", with_dims[idx] * s2, dims="leaf")
+            nested = draw("nested", None, with_dims[idx] * s2, dims="leaf")
         total = sized.sum() + implied.sum() + nested.sum()
         pm.Normal("y", pt.log1p(pt.abs(total)), 1.0, observed=0.3)
     return m
@@ -73,10 +73,7 @@ def test_family_all_structures_verified(family):
 @pytest.mark.parametrize("family", ["Normal", "StudentT", "LogNormal", "Gamma"])
 def test_partial_centering_verified(family, lam):
     m = four_structures(family)
-    if lam == "array":
-        strategy = {"with_dims": np.array([0.0, 0.5, 1.0]), "sized": 0.8}
-    else:
-        strategy = lam
+    strategy = {"with_dims": np.array([0.0, 0.5, 1.0]), "sized": 0.8} if lam == "array" else lam
     new = decenter.transform(m, strategy=strategy)
     p = new._decenter_plan
     if lam == "array":
@@ -93,7 +90,9 @@ def test_lam_one_leaves_model_as_it_was_and_zero_is_noncentered():
     m = four_structures("Normal")
     centered = decenter.transform(m, strategy=1.0)
     assert [v.name for v in centered.free_RVs] == [v.name for v in m.free_RVs]
-    assert all("lam = 1" in d.reason for d in centered._decenter_plan if d.name in ("sized", "nested"))
+    assert all(
+        "lam = 1" in d.reason for d in centered._decenter_plan if d.name in ("sized", "nested")
+    )
     zero = decenter.transform(m, strategy=0.0)
     nc = decenter.transform(m)
     assert [v.name for v in zero.free_RVs] == [v.name for v in nc.free_RVs]
@@ -110,7 +109,9 @@ def test_mvnormal_with_lkj_cholesky_and_with_cov():
         mu = pm.Normal("mu", 0, 1, dims="k")
         x = pm.MvNormal("x", mu=mu, chol=chol, dims=("g", "k"))
         tau = pm.HalfNormal("tau")
-        z = pm.MvNormal("z", mu=pt.zeros(3), cov=tau**2 * np.array([[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]]))
+        z = pm.MvNormal(
+            "z", mu=pt.zeros(3), cov=tau**2 * np.array([[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]])
+        )
         pm.Normal("y", x.sum(0) + z, 1.0, observed=np.zeros(3), dims="k")
     p = decenter.plan(m)
     assert [d.name for d in p.rewrites] == ["x", "z"]
@@ -146,7 +147,9 @@ def test_unsupported_variables_are_kept_with_reasons():
         pm.Mixture(
             "mix", w=[0.5, 0.5], comp_dists=[pm.Normal.dist(mu, s), pm.Normal.dist(-mu, s)], shape=2
         )
-        pm.CustomDist("custom", mu, s, logp=lambda v, m_, s_: pm.logp(pm.Normal.dist(m_, s_), v), shape=2)
+        pm.CustomDist(
+            "custom", mu, s, logp=lambda v, m_, s_: pm.logp(pm.Normal.dist(m_, s_), v), shape=2
+        )
         pm.Normal("ordered", mu, s, shape=2, transform=pm.distributions.transforms.ordered)
     p = decenter.plan(m)
     assert p.rewrites == []

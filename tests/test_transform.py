@@ -180,7 +180,11 @@ def test_input_model_not_mutated(radon_pair):
     point = random_points(centered, 1, seed=3)[0]
     logp_before = centered.compile_logp()(point)
     decenter.transform(centered)
-    assert (list(centered.named_vars), free_names(centered), dict(centered.named_vars_to_dims)) == before
+    assert (
+        list(centered.named_vars),
+        free_names(centered),
+        dict(centered.named_vars_to_dims),
+    ) == before
     assert centered.compile_logp()(point) == logp_before
 
 

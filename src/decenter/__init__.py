@@ -25,7 +25,17 @@ import pymc as pm
 from decenter.plan import Decision, Plan, plan
 from decenter.rewrite import apply_plan
 
-__all__ = ["transform", "plan", "Plan", "Decision", "EquivalenceError", "verify", "compare"]
+__all__ = [
+    "transform",
+    "plan",
+    "Plan",
+    "Decision",
+    "EquivalenceError",
+    "verify",
+    "VerificationReport",
+    "compare",
+    "Comparison",
+]
 __version__ = "0.1.0"
 
 
@@ -62,26 +72,21 @@ def transform(
     >>> sorted(v.name for v in new.free_RVs)
     ['a_offset', 'b_offset', 'eps', 'mu_a', 'mu_b', 'sigma_a', 'sigma_b']
     """
-    p = plan(model, vars, strategy=strategy, include_loc_only=include_loc_only, random_seed=random_seed)
+    p = plan(
+        model, vars, strategy=strategy, include_loc_only=include_loc_only, random_seed=random_seed
+    )
     new = apply_plan(model, p)
     new._decenter_plan = p  # kept for reports (decenter diff / check)
     if verify:
-        from decenter.verify import verify as _verify
-
-        report = _verify(model, new, random_seed=random_seed)
+        # the parameter shadows the function decenter.verify, bound at the bottom of this module
+        report = globals()["verify"](model, new, random_seed=random_seed)
         if not report.ok:
             raise EquivalenceError(report)
     return new
 
 
-def __getattr__(name: str):
-    # verify and compare import heavier modules; load them on first use
-    if name == "verify":
-        from decenter.verify import verify
-
-        return verify
-    if name == "compare":
-        from decenter.compare import compare
-
-        return compare
-    raise AttributeError(f"module 'decenter' has no attribute {name!r}")
+# Imported after EquivalenceError exists. Binding the functions here also keeps
+# `decenter.verify` and `decenter.compare` the functions: a submodule import only sets the
+# package attribute the first time, which is this one.
+from decenter.compare import Comparison, compare  # noqa: E402
+from decenter.verify import VerificationReport, verify  # noqa: E402

@@ -38,6 +38,8 @@ import numpy as np
 __all__ = ["add_arguments", "run", "run_one", "summarize", "format_table", "main"]
 
 STRATEGIES = ("centered", "noncentered", "auto", "vip")
+#: ADVI steps of the VIP fit (pm.fit's default, as in the pymc-extras example)
+VIP_ADVI_STEPS = 10_000
 
 
 def _vip_available() -> bool:
@@ -62,19 +64,18 @@ def _prepare(model, strategy: str, seed: int):
         m = re.search(r"(\d+) gradient evaluations", " ".join(notes))
         return new, int(m.group(1)) if m else 0, {"notes": notes}
     if strategy == "vip":
-        import pymc as pm
         from pymc_extras.model.transforms.autoreparam import vip_reparametrize
 
+        # VIP needs the names from the user: give it decenter's candidates
         names = [d.name for d in decenter.plan(model).rewrites]
         new, vip = vip_reparametrize(model, names)
         with new, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            approx = vip.fit(random_seed=seed, progressbar=False)
-        n_iter = len(approx.hist) if hasattr(approx, "hist") else 0
+            vip.set_all_lambda(0.5)  # as in the pymc-extras docs
+            vip.fit(n=VIP_ADVI_STEPS, random_seed=seed, progressbar=False)
         lam = {k: np.asarray(v).round(2).tolist() for k, v in vip.get_lambda().items()}
-        _ = pm
-        # ADVI draws one Monte Carlo sample per iteration: one gradient each
-        return new, n_iter, {"vip_lambda": lam}
+        # ADVI draws one Monte Carlo sample per step: one gradient each
+        return new, VIP_ADVI_STEPS, {"vip_lambda": lam}
     raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
 
 
@@ -141,7 +142,14 @@ def summarize(results: Sequence[dict]) -> list[dict]:
     rows = []
     for (model, strategy), rs in groups.items():
         row = {"model": model, "strategy": strategy, "n": len(rs)}
-        for key in ("ess_per_grad", "ess_per_grad_total", "ess_per_s", "divergences", "rhat_max", "seconds"):
+        for key in (
+            "ess_per_grad",
+            "ess_per_grad_total",
+            "ess_per_s",
+            "divergences",
+            "rhat_max",
+            "seconds",
+        ):
             vals = np.array([r[key] for r in rs], dtype=float)
             row[key] = float(np.median(vals))
             row[key + "_range"] = (float(vals.min()), float(vals.max()))
@@ -181,11 +189,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``decenter bench``."""
     from decenter.examples.suite import SUITE
 
-    parser.add_argument("--models", nargs="+", default=list(SUITE), choices=list(SUITE), metavar="MODEL",
-                        help=f"suite models (default: all of {', '.join(SUITE)})")
-    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES,
-                        help="strategies to compare; vip runs only when pymc-extras is installed")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3], help="random seeds (default 1 2 3)")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=list(SUITE),
+        choices=list(SUITE),
+        metavar="MODEL",
+        help=f"suite models (default: all of {', '.join(SUITE)})",
+    )
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        default=list(STRATEGIES),
+        choices=STRATEGIES,
+        help="strategies to compare; vip runs only when pymc-extras is installed",
+    )
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, default=[1, 2, 3], help="random seeds (default 1 2 3)"
+    )
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
@@ -204,7 +225,14 @@ def run(args: argparse.Namespace) -> int:
             for strategy in strategies:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    r = run_one(model, strategy, seed=seed, draws=args.draws, tune=args.tune, chains=args.chains)
+                    r = run_one(
+                        model,
+                        strategy,
+                        seed=seed,
+                        draws=args.draws,
+                        tune=args.tune,
+                        chains=args.chains,
+                    )
                 results.append(r)
                 print(
                     f"{model:14s} {strategy:12s} seed={seed} ess/grad={1000 * r['ess_per_grad']:.1f}e-3 "
@@ -222,9 +250,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dump(path: str, args: argparse.Namespace, results: list[dict], rows: list[dict] | None = None) -> None:
+def _dump(
+    path: str, args: argparse.Namespace, results: list[dict], rows: list[dict] | None = None
+) -> None:
     with open(path, "w") as f:
-        json.dump({"args": vars(args), "runs": results, "summary": rows or summarize(results)}, f, indent=1)
+        json.dump(
+            {"args": vars(args), "runs": results, "summary": rows or summarize(results)},
+            f,
+            indent=1,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

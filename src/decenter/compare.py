@@ -168,7 +168,11 @@ class Comparison:
             ("status", o.status, t.status),
             ("divergences", str(o.divergences), str(t.divergences)),
             ("max R-hat", _fmt(o.max_rhat, 3), _fmt(t.max_rhat, 3)),
-            ("min bulk ESS", f"{_fmt(o.min_ess_bulk, 0)} ({o.worst_ess})", f"{_fmt(t.min_ess_bulk, 0)} ({t.worst_ess})"),
+            (
+                "min bulk ESS",
+                f"{_fmt(o.min_ess_bulk, 0)} ({o.worst_ess})",
+                f"{_fmt(t.min_ess_bulk, 0)} ({t.worst_ess})",
+            ),
             ("min tail ESS", _fmt(o.min_ess_tail, 0), _fmt(t.min_ess_tail, 0)),
             ("min E-BFMI", _fmt(o.min_bfmi, 2), _fmt(t.min_bfmi, 2)),
             ("gradient evals", _fmt(o.grad_evals, 0), _fmt(t.grad_evals, 0)),
@@ -264,10 +268,19 @@ def compare(
 
     Examples
     --------
-    >>> import decenter
-    >>> from decenter.examples.radon import centered_model
-    >>> c = decenter.compare(centered_model(), draws=500, tune=500, random_seed=1)  # doctest: +SKIP
-    >>> print(c)  # doctest: +SKIP
+    >>> import pymc as pm
+    >>> from decenter.compare import compare
+    >>> with pm.Model() as m:
+    ...     s = pm.HalfNormal("s")
+    ...     x = pm.Normal("x", 0, s, shape=3)
+    >>> c = compare(m, draws=100, tune=100, chains=2, sampler="pymc", random_seed=1,
+    ...             progressbar=False)
+    >>> c.var_names, c.transformed_model["x"] in c.transformed_model.deterministics
+    (['s', 'x'], True)
+    >>> c.original.grad_evals > 0 and c.transformed.ess_per_grad > 0
+    True
+    >>> c.verdict in ("better", "similar", "worse")
+    True
     """
     from decenter.plan import check_model
 
@@ -401,7 +414,9 @@ def summarize_run(
         for n in var_names
     }
 
-    divergences = int(stats["diverging"].values.sum()) if stats is not None and "diverging" in stats else 0
+    divergences = (
+        int(stats["diverging"].values.sum()) if stats is not None and "diverging" in stats else 0
+    )
     grad = _sum_steps(stats) if stats is not None else None
     min_bfmi = None
     if stats is not None and "energy" in stats:

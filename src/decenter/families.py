@@ -235,17 +235,48 @@ def default_transform(rv: Variable):
 
 for _rule in [
     LocScaleRule("Normal", pm.Normal.rv_type, dist=pm.Normal),
-    LocScaleRule("StudentT", pm.StudentT.rv_type, dist=pm.StudentT, extra_kws=("nu",), std_name="StudentT"),
-    LocScaleRule("Cauchy", pm.Cauchy.rv_type, dist=pm.Cauchy, loc_kw="alpha", scale_kw="beta", std_name="Cauchy"),
+    LocScaleRule(
+        "StudentT", pm.StudentT.rv_type, dist=pm.StudentT, extra_kws=("nu",), std_name="StudentT"
+    ),
+    LocScaleRule(
+        "Cauchy",
+        pm.Cauchy.rv_type,
+        dist=pm.Cauchy,
+        loc_kw="alpha",
+        scale_kw="beta",
+        std_name="Cauchy",
+    ),
     LocScaleRule("Laplace", pm.Laplace.rv_type, dist=pm.Laplace, scale_kw="b", std_name="Laplace"),
-    LocScaleRule("Logistic", pm.Logistic.rv_type, dist=pm.Logistic, scale_kw="s", std_name="Logistic"),
+    LocScaleRule(
+        "Logistic", pm.Logistic.rv_type, dist=pm.Logistic, scale_kw="s", std_name="Logistic"
+    ),
     LocScaleRule("Gumbel", pm.Gumbel.rv_type, dist=pm.Gumbel, scale_kw="beta", std_name="Gumbel"),
     LogNormalRule("LogNormal", pm.LogNormal.rv_type, dist=pm.Normal),
     MvNormalRule("MvNormal", pm.MvNormal.rv_type),
     ZeroSumNormalRule("ZeroSumNormal", pm.ZeroSumNormal.rv_type),
     ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal, std_name="HalfNormal"),
-    ScaleRule("HalfCauchy", pm.HalfCauchy.rv_type, dist=pm.HalfCauchy, scale_kw="beta", std_name="HalfCauchy"),
-    ScaleRule("Exponential", pm.Exponential.rv_type, dist=pm.Exponential, scale_kw="scale", std_name="Exponential"),
-    ScaleRule("Gamma", pm.Gamma.rv_type, dist=pm.Gamma, scale_kw="beta", invert=True, extra_kws=("alpha",), std_name="Gamma"),
+    ScaleRule(
+        "HalfCauchy",
+        pm.HalfCauchy.rv_type,
+        dist=pm.HalfCauchy,
+        scale_kw="beta",
+        std_name="HalfCauchy",
+    ),
+    ScaleRule(
+        "Exponential",
+        pm.Exponential.rv_type,
+        dist=pm.Exponential,
+        scale_kw="scale",
+        std_name="Exponential",
+    ),
+    ScaleRule(
+        "Gamma",
+        pm.Gamma.rv_type,
+        dist=pm.Gamma,
+        scale_kw="beta",
+        invert=True,
+        extra_kws=("alpha",),
+        std_name="Gamma",
+    ),
 ]:
     register(_rule)

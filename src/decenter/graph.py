@@ -95,7 +95,9 @@ def model_graph(model: pm.Model) -> nx.DiGraph:
     """The model as a DiGraph of named variables (see the module docstring)."""
     g = nx.DiGraph()
     for name, var in model.named_vars.items():
-        g.add_node(name, kind=var_kind(model, var), dims=tuple(model.named_vars_to_dims.get(name) or ()))
+        g.add_node(
+            name, kind=var_kind(model, var), dims=tuple(model.named_vars_to_dims.get(name) or ())
+        )
     for name, var in model.named_vars.items():
         for parent in named_parents(model, _definition_inputs(model, var)):
             if parent != name:

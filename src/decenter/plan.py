@@ -103,11 +103,15 @@ class Plan:
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
         lines = []
         for i, r in enumerate(rows):
-            lines.append("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)) + "  " + r[-1])
+            lines.append(
+                "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)) + "  " + r[-1]
+            )
             if i == 0:
                 lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
         n = len(self.rewrites)
-        lines.append(f"{n} of {len(self.decisions)} free variables rewritten (strategy={self.strategy!r}).")
+        lines.append(
+            f"{n} of {len(self.decisions)} free variables rewritten (strategy={self.strategy!r})."
+        )
         lines.extend(self.notes)
         return "\n".join(lines)
 
@@ -123,7 +127,9 @@ def check_model(model: Any) -> pm.Model:
             "`with pm.Model() as model: ...` then `decenter.transform(model)`"
         )
     if model.parent is not None:
-        raise ValueError("this is a sub-model (pm.Model(name=...) inside another); pass the outermost model")
+        raise ValueError(
+            "this is a sub-model (pm.Model(name=...) inside another); pass the outermost model"
+        )
     return model
 
 
@@ -182,7 +188,9 @@ def _candidate(
     scale_p = free_parents(model, ls.scale, graph)
     keep.update(loc_parents=loc_p, scale_parents=scale_p)
     if scale_p:
-        return Decision(**{**keep, "action": "rewrite"}, reason=f"scale depends on {_words(scale_p)}"), rule
+        return Decision(
+            **{**keep, "action": "rewrite"}, reason=f"scale depends on {_words(scale_p)}"
+        ), rule
     if loc_p and include_loc_only:
         reason = f"location depends on {_words(loc_p)} (include_loc_only=True)"
         return Decision(**{**keep, "action": "rewrite"}, reason=reason), rule
@@ -195,13 +203,19 @@ def _candidate(
 def _check_lam(value: Any, where: str) -> Any:
     arr = np.asarray(value, dtype=float) if not isinstance(value, str) else None
     if arr is None or arr.dtype.kind not in "fiu":
-        raise ValueError(f"{where}: lam must be a number or an array of numbers in [0, 1], got {value!r}")
+        raise ValueError(
+            f"{where}: lam must be a number or an array of numbers in [0, 1], got {value!r}"
+        )
     if np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any():
-        raise ValueError(f"{where}: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {value!r}")
+        raise ValueError(
+            f"{where}: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {value!r}"
+        )
     return arr
 
 
-def _apply_lam(d: Decision, rule: Rule, lam: np.ndarray, shape: tuple[int, ...] | None, source: str) -> None:
+def _apply_lam(
+    d: Decision, rule: Rule, lam: np.ndarray, shape: tuple[int, ...] | None, source: str
+) -> None:
     """Set the decision's lam: all zeros -> None (non-centered), all ones -> keep."""
     if shape is not None and lam.ndim:
         try:
@@ -287,12 +301,24 @@ def plan(
     if vars is not None:
         if isinstance(vars, str):
             vars = [vars]
+        if not isinstance(vars, Iterable):
+            raise TypeError(
+                f"vars must be a list of free variable names, e.g. vars=['theta']; got {type(vars).__name__}"
+            )
         selected = list(vars)
         for v in selected:
+            if not isinstance(v, str):
+                raise TypeError(
+                    f"vars must hold variable names (str), got {type(v).__name__} {v!r}; pass e.g. vars=[{getattr(v, 'name', None) or 'theta'!r}]"
+                )
             if v not in names:
-                raise ValueError(f"vars: {v!r} is not a variable of this model; free variables are {[r.name for r in model.free_RVs]}")
+                raise ValueError(
+                    f"vars: {v!r} is not a variable of this model; free variables are {[r.name for r in model.free_RVs]}"
+                )
             if model[v] not in model.free_RVs:
-                raise ValueError(f"vars: {v!r} is not a free random variable (observed, Deterministic or data); only free variables can be rewritten")
+                raise ValueError(
+                    f"vars: {v!r} is not a free random variable (observed, Deterministic or data); only free variables can be rewritten"
+                )
     strategy = _normalize_strategy(model, strategy)
 
     decisions: list[Decision] = []
@@ -319,19 +345,31 @@ def plan(
 def _normalize_strategy(model: pm.Model, strategy: Any) -> Any:
     if isinstance(strategy, str):
         if strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {STRATEGIES}, a number in [0, 1] or a dict name -> lam; got {strategy!r}")
+            raise ValueError(
+                f"strategy must be one of {STRATEGIES}, a number in [0, 1] or a dict name -> lam; got {strategy!r}"
+            )
         return strategy
     if isinstance(strategy, Mapping):
         out = {}
         for k, v in strategy.items():
+            if not isinstance(k, str):
+                raise TypeError(
+                    f"strategy: dict keys must be variable names (str), got {type(k).__name__} {k!r}; e.g. strategy={{'theta': 0.5}}"
+                )
             if k not in model.named_vars or model[k] not in model.free_RVs:
-                raise ValueError(f"strategy: {k!r} is not a free variable of this model")
+                raise ValueError(
+                    f"strategy: {k!r} is not a free variable of this model; free variables are {[r.name for r in model.free_RVs]}"
+                )
             out[k] = _check_lam(v, f"strategy[{k!r}]")
         return out
     if isinstance(strategy, bool) or not isinstance(strategy, int | float | np.number):
-        raise TypeError(f"strategy must be 'noncentered', 'centered', 'auto', a number in [0, 1] or a dict; got {type(strategy).__name__}")
+        raise TypeError(
+            f"strategy must be 'noncentered', 'centered', 'auto', a number in [0, 1] or a dict; got {type(strategy).__name__}"
+        )
     if not math.isfinite(float(strategy)) or not 0 <= float(strategy) <= 1:
-        raise ValueError(f"strategy: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {strategy!r}")
+        raise ValueError(
+            f"strategy: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {strategy!r}"
+        )
     return float(strategy)
 
 

@@ -59,15 +59,22 @@ def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
         eta = rule.standard(rv, ls, lam)
         eta.name = d.new_name
         transform = default_transform(eta)
-        value_name = d.new_name if transform is None else get_transformed_name(d.new_name, transform)
+        value_name = (
+            d.new_name if transform is None else get_transformed_name(d.new_name, transform)
+        )
         # the value lives in the transformed space, whose shape may differ (ZeroSumTransform)
-        value_type = eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
+        value_type = (
+            eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
+        )
         eta_var = model_free_rv(eta, value_type(name=value_name), transform, d.new_name, *d.dims)
         x = rule.forward(ls, eta_var, lam)
         x = pt.cast(x, rv.dtype)
         toposort_replace(fgraph, [(model_var, model_deterministic(x, d.name, *d.dims))])
 
     new = model_from_fgraph(fgraph, mutate_fgraph=True)
+    # model_from_fgraph makes a default Model: keep the user's options (a named root model's
+    # prefix makes new["mu"] find "top::mu"; check_bounds changes the logp)
+    new.name, new.check_bounds = model.name, model.check_bounds
     _restore_order(model, new, plan)
     _restore_initvals(new, plan, initvals)
     return new

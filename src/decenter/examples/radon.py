@@ -60,7 +60,9 @@ def centered_model(df: pd.DataFrame | None = None) -> pm.Model:
         b = pm.Normal("b", mu=mu_b, sigma=sigma_b, dims="county")
         eps = pm.HalfCauchy("eps", beta=5)
         radon_est = a[county_idx] + b[county_idx] * floor
-        pm.Normal("log_radon", mu=radon_est, sigma=eps, observed=df["log_radon"].to_numpy(), dims="obs_id")
+        pm.Normal(
+            "log_radon", mu=radon_est, sigma=eps, observed=df["log_radon"].to_numpy(), dims="obs_id"
+        )
     return model
 
 
@@ -79,5 +81,7 @@ def noncentered_model(df: pd.DataFrame | None = None) -> pm.Model:
         b = pm.Deterministic("b", mu_b + b_offset * sigma_b, dims="county")
         eps = pm.HalfCauchy("eps", beta=5)
         radon_est = a[county_idx] + b[county_idx] * floor
-        pm.Normal("log_radon", mu=radon_est, sigma=eps, observed=df["log_radon"].to_numpy(), dims="obs_id")
+        pm.Normal(
+            "log_radon", mu=radon_est, sigma=eps, observed=df["log_radon"].to_numpy(), dims="obs_id"
+        )
     return model

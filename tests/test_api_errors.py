@@ -1,0 +1,227 @@
+"""Bad input to the public API (issue 7): clear TypeError / ValueError messages that say what
+to do, raised before any work is done, and the user's model left as it was."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+
+import decenter
+from decenter.examples.eight_schools import centered_model
+
+ENTRY_POINTS = [decenter.transform, decenter.plan]
+
+
+@pytest.fixture(scope="module")
+def schools():
+    return centered_model()
+
+
+# --- not a model ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", ENTRY_POINTS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "obj",
+    [None, "model", {"mu": 0.0}, pm.Model, pm.Normal.dist(), np.zeros(3)],
+    ids=["None", "str", "dict", "Model-class", "tensor", "array"],
+)
+def test_not_a_model_is_a_type_error_that_says_what_to_pass(fn, obj):
+    with pytest.raises(TypeError) as err:
+        fn(obj)
+    msg = str(err.value)
+    assert "expected a pymc.Model" in msg
+    assert "pass the model object" in msg and "with pm.Model() as model" in msg
+
+
+def test_inference_data_instead_of_model(schools):
+    """A common slip: passing the trace of a model."""
+    idata = pm.sample_prior_predictive(draws=5, model=schools, random_seed=0)
+    with pytest.raises(TypeError, match="expected a pymc.Model, got DataTree"):
+        decenter.transform(idata)
+
+
+@pytest.mark.parametrize("fn", ENTRY_POINTS, ids=lambda f: f.__name__)
+def test_sub_model_asks_for_the_outer_model(fn):
+    with pm.Model() as outer, pm.Model(name="sub") as sub:
+        mu = pm.Normal("mu")
+        tau = pm.HalfNormal("tau")
+        pm.Normal("b", mu, tau, shape=2)
+    with pytest.raises(ValueError, match="sub-model .* pass the outermost model"):
+        fn(sub)
+    assert [d.name for d in decenter.plan(outer).rewrites] == ["sub::b"]
+
+
+# --- vars ----------------------------------------------------------------------------------
+
+
+def test_unknown_name_in_vars_lists_the_free_variables(schools):
+    with pytest.raises(ValueError) as err:
+        decenter.transform(schools, vars=["thetaa"])
+    msg = str(err.value)
+    assert "'thetaa' is not a variable of this model" in msg
+    assert "free variables are ['mu', 'tau', 'theta']" in msg
+
+
+@pytest.mark.parametrize("name", ["y"])
+def test_observed_name_in_vars(schools, name):
+    with pytest.raises(
+        ValueError, match="'y' is not a free random variable .* only free variables"
+    ):
+        decenter.plan(schools, vars=[name])
+
+
+def test_deterministic_and_data_names_in_vars():
+    with pm.Model() as m:
+        x = pm.Data("x", np.ones(3))
+        mu = pm.Normal("mu")
+        tau = pm.HalfNormal("tau")
+        b = pm.Normal("b", mu, tau, shape=3)
+        pm.Deterministic("b2", 2 * b)
+        pm.Normal("y", b * x, 1.0, observed=np.zeros(3))
+    for name in ["b2", "x", "y"]:
+        with pytest.raises(ValueError, match=f"'{name}' is not a free random variable"):
+            decenter.transform(m, vars=[name])
+    # a name that was rewritten before (an offset's target) is a Deterministic afterwards
+    new = decenter.transform(m)
+    with pytest.raises(ValueError, match="'b' is not a free random variable"):
+        decenter.plan(new, vars=["b"])
+    assert [d.name for d in decenter.plan(new, vars=["b_offset"]).rewrites] == []
+
+
+def test_vars_must_be_names(schools):
+    with pytest.raises(TypeError, match=r"vars must be a list of free variable names.*got int"):
+        decenter.plan(schools, vars=3)
+    # variables instead of their names: the message shows the name to pass
+    with pytest.raises(TypeError, match=r"vars must hold variable names \(str\).*vars=\['theta'\]"):
+        decenter.plan(schools, vars=[schools["theta"]])
+
+
+def test_vars_single_string_empty_and_duplicates(schools):
+    assert [d.name for d in decenter.plan(schools, vars="theta").rewrites] == ["theta"]
+    assert [d.name for d in decenter.plan(schools, vars=("theta", "theta")).rewrites] == ["theta"]
+    p = decenter.plan(schools, vars=[])
+    assert p.rewrites == []
+    assert p["theta"].reason.startswith("not in vars")
+
+
+def test_vars_naming_a_non_hierarchical_variable_keeps_it_with_a_reason(schools):
+    p = decenter.plan(schools, vars=["mu", "tau"])
+    assert p.rewrites == []
+    assert p["mu"].reason == "location and scale are constant (not hierarchical)"
+    assert p["theta"].reason == "not in vars (scale depends on free variable tau)"
+
+
+# --- strategy ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typo", ["noncenterd", "non-centered", "Noncentered", "", "partial"])
+def test_strategy_typo_lists_the_choices(schools, typo):
+    with pytest.raises(ValueError) as err:
+        decenter.transform(schools, strategy=typo)
+    msg = str(err.value)
+    assert "'noncentered', 'centered', 'auto'" in msg
+    assert "a number in [0, 1]" in msg and "a dict" in msg
+    assert repr(typo) in msg
+
+
+@pytest.mark.parametrize("lam", [1.5, -0.1, float("nan"), float("inf"), -float("inf"), 2])
+def test_lam_outside_unit_interval(schools, lam):
+    with pytest.raises(
+        ValueError, match=r"lam must lie in \[0, 1\] \(0 = non-centered, 1 = centered\)"
+    ):
+        decenter.plan(schools, strategy=lam)
+
+
+@pytest.mark.parametrize(
+    "bad", [None, True, [0.5], (0.0, 1.0), np.array(0.5), object()], ids=lambda b: type(b).__name__
+)
+def test_strategy_of_the_wrong_type(schools, bad):
+    with pytest.raises(TypeError) as err:
+        decenter.plan(schools, strategy=bad)
+    msg = str(err.value)
+    assert "strategy must be 'noncentered', 'centered', 'auto', a number in [0, 1] or a dict" in msg
+    assert type(bad).__name__ in msg
+
+
+def test_numeric_strategies_of_any_numeric_type(schools):
+    assert decenter.plan(schools, strategy=np.float32(0.5))["theta"].lam == 0.5
+    assert decenter.plan(schools, strategy=0)["theta"].lam is None  # 0: fully non-centered
+    p = decenter.plan(schools, strategy=1)
+    assert p.rewrites == [] and "lam = 1" in p["theta"].reason
+
+
+def test_strategy_dict_unknown_or_not_free_name(schools):
+    with pytest.raises(ValueError) as err:
+        decenter.plan(schools, strategy={"thet": 0.5})
+    assert "'thet' is not a free variable of this model" in str(err.value)
+    assert "free variables are ['mu', 'tau', 'theta']" in str(err.value)
+    with pytest.raises(ValueError, match="'y' is not a free variable"):
+        decenter.plan(schools, strategy={"y": 0.5})
+    with pytest.raises(TypeError, match=r"dict keys must be variable names \(str\).*'theta': 0.5"):
+        decenter.plan(schools, strategy={schools["theta"]: 0.5})
+
+
+@pytest.mark.parametrize(
+    "lam, match",
+    [
+        (2.0, r"strategy\['theta'\]: lam must lie in \[0, 1\]"),
+        (float("nan"), r"strategy\['theta'\]: lam must lie in \[0, 1\]"),
+        (np.array([0.5] * 7 + [1.2]), r"strategy\['theta'\]: lam must lie in \[0, 1\]"),
+        ("half", r"strategy\['theta'\]: lam must be a number or an array of numbers"),
+        (None, r"strategy\['theta'\]: lam must"),
+        (np.full(3, 0.5), r"lam of shape \(3,\) does not match the variable's shape \(8,\)"),
+        (np.full((8, 2), 0.5), r"lam of shape \(8, 2\) does not match the variable's shape \(8,\)"),
+    ],
+    ids=["2", "nan", "array-out-of-range", "str", "None", "short", "too-many-dims"],
+)
+def test_strategy_dict_bad_lam(schools, lam, match):
+    with pytest.raises(ValueError, match=match):
+        decenter.transform(schools, strategy={"theta": lam})
+
+
+def test_strategy_dict_good_values(schools):
+    lam = np.linspace(0, 1, 8)
+    p = decenter.plan(schools, strategy={"theta": lam})
+    np.testing.assert_array_equal(p["theta"].lam, lam)
+    assert p["theta"].new_name == "theta_eta"
+    # a dict entry for a variable that is not rewritten changes nothing; the reason says why
+    p = decenter.plan(schools, strategy={"mu": 0.5})
+    assert p["mu"].action == "keep" and "not hierarchical" in p["mu"].reason
+    assert p["theta"].lam is None  # candidates not in the dict: non-centered
+
+
+def test_errors_leave_the_model_usable(schools):
+    before = [v.name for v in schools.free_RVs]
+    for kw in [{"vars": ["nope"]}, {"strategy": "nope"}, {"strategy": {"theta": 3.0}}]:
+        with pytest.raises(ValueError):
+            decenter.transform(schools, **kw)
+    assert [v.name for v in schools.free_RVs] == before
+    assert np.isfinite(schools.compile_logp()(schools.initial_point()))
+
+
+def test_keyword_only_options(schools):
+    with pytest.raises(TypeError, match="positional"):
+        decenter.transform(schools, None, "centered")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'strategie'"):
+        decenter.transform(schools, strategie="centered")
+
+
+def test_empty_and_observed_only_models():
+    empty = pm.Model()
+    assert len(decenter.plan(empty)) == 0
+    assert decenter.transform(empty).free_RVs == []
+    with pm.Model() as obs_only:
+        pm.Normal("y", 0.0, 1.0, observed=[0.1, 0.2])
+    new = decenter.transform(obs_only)
+    assert [v.name for v in new.observed_RVs] == ["y"] and new.free_RVs == []
+
+
+def test_vars_and_strategy_dict_together(schools):
+    """vars decides what may be rewritten; the dict only sets lam for those."""
+    p = decenter.plan(schools, vars=["tau"], strategy={"theta": 0.5})
+    assert p.rewrites == []
+    assert p["theta"].reason.startswith("not in vars")
+    p = decenter.plan(schools, vars=["theta"], strategy={"theta": 0.5})
+    assert p["theta"].lam == 0.5 and p["theta"].new_name == "theta_eta"

@@ -1,0 +1,162 @@
+"""Decision logic of strategy="auto" (decenter.auto) on small models; not benchmark numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+
+import decenter
+from decenter.auto import choose_lams, information
+
+
+def _grouped_model(n_per_group, sigma_y=1.0, tau=0.5, seed=0) -> pm.Model:
+    rng = np.random.default_rng(seed)
+    n_per_group = np.asarray(n_per_group)
+    group = np.repeat(np.arange(len(n_per_group)), n_per_group)
+    effect = tau * rng.normal(size=len(n_per_group))
+    y = effect[group] + sigma_y * rng.normal(size=len(group))
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0, 5)
+        tau_ = pm.HalfNormal("tau", 1.0)
+        theta = pm.Normal("theta", mu, tau_, shape=len(n_per_group))
+        pm.Normal("y", theta[group], sigma_y, observed=y)
+    return m
+
+
+# ---------------------------------------------------------------- curvature, no sampling
+
+
+def test_information_normal_counts_observations():
+    with pm.Model() as m:
+        tau = pm.HalfNormal("tau")
+        x = pm.Normal("x", 0, tau, shape=3)
+        pm.Normal("y", x[[0, 0, 0, 0, 1]], 0.5, observed=np.zeros(5))
+    draws = {"tau": np.full(10, 2.0), "x": np.zeros((10, 3))}
+    info = information(m, ["x"], draws)["x"]
+    np.testing.assert_allclose(info.information, [16.0, 4.0, 0.0])  # n / 0.5**2
+    np.testing.assert_allclose(info.scale, 2.0)
+    np.testing.assert_allclose(info.lam_raw, [64 / 65, 16 / 17, 0.0])
+
+
+def test_information_poisson_uses_the_likelihood_curvature():
+    with pm.Model() as m:
+        tau = pm.HalfNormal("tau")
+        a = pm.Normal("a", 0, tau, shape=2)
+        pm.Poisson("c", pm.math.exp(a[[0, 0, 1]]), observed=[1, 2, 3])
+    draws = {"tau": np.ones(4), "a": np.tile([np.log(2.0), 0.0], (4, 1))}
+    info = information(m, ["a"], draws)["a"]
+    np.testing.assert_allclose(info.information, [4.0, 1.0])  # sum of Poisson rates
+
+
+def test_probe_hessian_matches_exact_for_group_effects():
+    # 100 groups > EXACT_HESSIAN_MAX: Rademacher probes, exact for a diagonal Hessian
+    n = np.arange(1, 101)
+    group = np.repeat(np.arange(100), n)
+    with pm.Model() as m:
+        tau = pm.HalfNormal("tau")
+        x = pm.Normal("x", 0, tau, shape=100)
+        pm.Normal("y", x[group], 1.0, observed=np.zeros(len(group)))
+    draws = {"tau": np.ones(3), "x": np.zeros((3, 100))}
+    np.testing.assert_allclose(information(m, ["x"], draws)["x"].information, n)
+
+
+def test_low_quantile_of_scale_is_used():
+    with pm.Model() as m:
+        tau = pm.HalfNormal("tau")
+        x = pm.Normal("x", 0, tau, shape=2)
+        pm.Normal("y", x, 1.0, observed=[0.0, 0.0])
+    draws = {"tau": np.linspace(0.1, 2.0, 20), "x": np.zeros((20, 2))}
+    info = information(m, ["x"], draws, quantile=0.1)["x"]
+    assert info.scale[0] == pytest.approx(np.quantile(draws["tau"], 0.1))
+    assert info.scale[0] < np.median(draws["tau"])
+
+
+def test_nested_child_passes_up_marginal_information():
+    # region r -> districts d (2 per region) -> data; district k has n_k observations, sd 1
+    n = np.array([1, 100, 4, 4])
+    obs = np.repeat(np.arange(4), n)
+    with pm.Model() as m:
+        tau_r = pm.HalfNormal("tau_r")
+        tau_d = pm.HalfNormal("tau_d")
+        r = pm.Normal("r", 0, tau_r, shape=2)
+        d = pm.Normal("d", r[[0, 0, 1, 1]], tau_d, shape=4)
+        pm.Normal("y", d[obs], 1.0, observed=np.zeros(len(obs)))
+    draws = {"tau_r": np.ones(2), "tau_d": np.ones(2), "r": np.zeros((2, 2)), "d": np.zeros((2, 4))}
+    infos = information(m, ["r", "d"], draws)
+    np.testing.assert_allclose(infos["d"].information, n)
+    # Gaussian marginal: each district contributes 1 / (tau_d**2 + 1 / n_k)
+    expected = [1 / (1 + 1 / 1) + 1 / (1 + 1 / 100), 2 / (1 + 1 / 4)]
+    np.testing.assert_allclose(infos["r"].information, expected, rtol=1e-6)
+
+
+def test_scale_family_is_judged_on_the_log_scale():
+    # per-group noise scales sigma_g ~ HalfNormal(tau): lots of data per group -> centered
+    group = np.repeat(np.arange(3), 200)
+    with pm.Model() as m:
+        tau = pm.HalfNormal("tau")
+        s = pm.HalfNormal("s", tau, shape=3)
+        pm.Normal("y", 0.0, s[group], observed=np.random.default_rng(0).normal(size=600))
+    draws = {"tau": np.ones(5), "s": np.ones((5, 3))}
+    info = information(m, ["s"], draws)["s"]
+    np.testing.assert_allclose(info.scale, 1.0)
+    np.testing.assert_allclose(info.information, 400.0, rtol=0.2)  # 2 n per group at sd 1
+    assert np.all(info.lam == 1.0)
+
+
+def test_no_candidates_needs_no_pilot():
+    with pm.Model() as m:
+        pm.Normal("x", 0, 1)
+    lams, notes = choose_lams(m, decenter.plan(m))
+    assert lams == {} and notes
+
+
+# ---------------------------------------------------------------- with the pilot (sampling)
+
+
+@pytest.fixture(scope="module")
+def mixed_plan():
+    m = _grouped_model([1, 2, 5, 20, 100, 400], tau=1.0)
+    return m, decenter.plan(m, strategy="auto", random_seed=7)
+
+
+@pytest.mark.slow
+def test_weak_balanced_data_gives_noncentered():
+    m = _grouped_model([1] * 8, sigma_y=10.0, tau=0.5)
+    d = decenter.plan(m, strategy="auto", random_seed=1)["theta"]
+    assert d.action == "rewrite"
+    assert d.lam is None or np.max(d.lam) < 0.15
+
+
+@pytest.mark.slow
+def test_strong_data_gives_centered():
+    m = _grouped_model([300] * 6, sigma_y=1.0, tau=1.0)
+    d = decenter.plan(m, strategy="auto", random_seed=1)["theta"]
+    assert d.action == "keep" or np.min(d.lam) > 0.85
+
+
+@pytest.mark.slow
+def test_lam_increases_with_group_size(mixed_plan):
+    _, p = mixed_plan
+    lam = np.asarray(p["theta"].lam, dtype=float)
+    assert lam.shape == (6,)
+    assert np.all(np.diff(lam) >= 0)
+    assert lam[0] < 0.5 < lam[-1]
+
+
+@pytest.mark.slow
+def test_notes_say_pilot_cost_and_lams(mixed_plan):
+    _, p = mixed_plan
+    text = "\n".join(p.notes)
+    assert "pilot" in text and "gradient evaluations" in text and " s," in text
+    assert "theta: lam" in text
+    assert "auto: pilot" in str(p)
+
+
+@pytest.mark.slow
+def test_deterministic_given_seed(mixed_plan):
+    m, p = mixed_plan
+    again = decenter.plan(m, strategy="auto", random_seed=7)
+    np.testing.assert_array_equal(np.asarray(p["theta"].lam), np.asarray(again["theta"].lam))
+    new = decenter.transform(m, strategy="auto", random_seed=7)
+    assert "theta_eta" in [v.name for v in new.free_RVs]

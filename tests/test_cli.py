@@ -1,0 +1,295 @@
+"""The ``decenter`` command line, driven as a subprocess: exit codes, stdout, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCHOOLS = str(FIXTURES / "schools.py")
+SEVERAL = str(FIXTURES / "several.py")
+ENV = {**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "ignore"}
+
+
+def decenter(*args: str, cwd: Path = FIXTURES, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "decenter", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=ENV,
+        timeout=timeout,
+    )
+
+
+def assert_one_line_error(r: subprocess.CompletedProcess, *needles: str) -> None:
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("decenter: error: "), r.stderr
+    assert "Traceback" not in r.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+# -- errors: every case in its own process, all started at once (they mostly wait on imports) ---
+
+ERRORS = {
+    "missing file": (["diff", "nothere.py"], ["no such file: nothere.py"]),
+    "syntax error": (["diff", "{tmp}/broken.py"], ["syntax error in", "broken.py, line 2"]),
+    "no model": (["diff", "{tmp}/empty.py"], ["no pm.Model at module level", "functions there: f"]),
+    "several models": (
+        ["explain", "several.py"],
+        ["several models (first, second)", "several.py:first"],
+    ),
+    "missing attribute": (
+        ["diff", "schools.py:nope"],
+        ["has no attribute 'nope'", "models there: schools"],
+    ),
+    "not a model": (["diff", "several.py:number"], ["number is an int, not a pm.Model"]),
+    "factory raises": (
+        ["diff", "several.py:raises"],
+        ["calling raises() raised RuntimeError: the factory failed"],
+    ),
+    "import fails": (["diff", "import_error.py"], ["running import_error.py raised RuntimeError"]),
+    "chains 0": (["check", "schools.py", "--chains", "0"], ["--chains: must be at least 1, got 0"]),
+    "bogus strategy": (["diff", "schools.py", "--strategy", "bogus"], ["invalid strategy 'bogus'"]),
+    "decenter ValueError": (
+        ["diff", "schools.py", "--vars", "y"],
+        ["ValueError", "'y' is not a free random variable"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def error_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("targets")
+    (tmp / "broken.py").write_text("import pymc as pm\ndef f(:\n    pass\n")
+    (tmp / "empty.py").write_text("x = 1\n\n\ndef f():\n    return x\n")
+    procs = {}
+    for key, (args, _) in ERRORS.items():
+        argv = [a.replace("{tmp}", str(tmp)) for a in args]
+        procs[key] = subprocess.Popen(
+            [sys.executable, "-m", "decenter", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=FIXTURES,
+            env=ENV,
+        )
+    out = {}
+    for key, p in procs.items():
+        stdout, stderr = p.communicate(timeout=300)
+        out[key] = subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr)
+    return out
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+def test_error_is_one_line_exit_2(error_runs, case):
+    assert_one_line_error(error_runs[case], *ERRORS[case][1])
+
+
+# The same rules, checked in this process (cheaper than a process each).
+MORE_ERRORS = {
+    "needs arguments": (
+        ["diff", "several.py:needs_arguments"],
+        ["needs_arguments() needs arguments (n)"],
+    ),
+    "returns non-model": (["diff", "several.py:not_a_model"], ["not_a_model() returned an int"]),
+    "no module": (["diff", "no_such_pkg.models:m"], ["no such file or module: no_such_pkg.models"]),
+    "draws text": (
+        ["check", "schools.py", "--draws", "many"],
+        ["--draws: expected a positive integer"],
+    ),
+    "tune negative": (["check", "schools.py", "--tune", "-1"], ["--tune: must be >= 0"]),
+    "lam out of range": (
+        ["explain", "schools.py", "--strategy", "1.5"],
+        ["lam must lie in [0, 1]"],
+    ),
+    "bogus sampler": (["check", "schools.py", "--sampler", "stan"], ["invalid choice: 'stan'"]),
+    "unknown option": (
+        ["diff", "schools.py", "--frobnicate"],
+        ["unrecognized arguments: --frobnicate"],
+    ),
+    "no target": (["verify"], ["required: TARGET"]),
+    "strategy dict bad name": (
+        ["diff", "schools.py", "--strategy", "nope=0.5"],
+        ["'nope' is not a free variable"],
+    ),
+    "bad format": (["explain", "schools.py", "--format", "dot"], ["invalid choice: 'dot'"]),
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_ERRORS))
+def test_error_in_process(case, capsys, monkeypatch):
+    from decenter.cli import main
+
+    monkeypatch.chdir(FIXTURES)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    args, needles = MORE_ERRORS[case]
+    try:
+        code = main(args)
+    except SystemExit as e:  # argparse errors exit from the parser
+        code = e.code
+    err = capsys.readouterr().err
+    assert_one_line_error(subprocess.CompletedProcess(args, code, "", err), *needles)
+
+
+def test_no_command_exits_2():
+    r = decenter()
+    assert r.returncode == 2
+    assert "choose a command" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_debug_shows_the_traceback(capsys, monkeypatch):
+    from decenter.cli import main
+
+    monkeypatch.chdir(FIXTURES)
+    assert main(["--debug", "diff", "several.py:raises"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "the factory failed" in err
+    assert err.strip().splitlines()[-1].startswith("decenter: error: calling raises()")
+    # --debug after the command works too
+    assert main(["diff", "several.py:raises", "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+# -- diff, explain -------------------------------------------------------------------------------
+
+
+def test_diff_text_shows_removed_and_added_lines():
+    r = decenter("diff", "schools.py")  # the file defines one model: no :NAME needed
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert "-theta ~ Normal(mu, tau)  dims=(school,)" in out
+    assert "+theta_offset ~ Normal(0, 1)  dims=(school,)" in out
+    assert "+theta = Deterministic(mu + tau * theta_offset)  dims=(school,)" in out
+    assert " tau ~ HalfCauchy(5)" in out  # unchanged lines are context
+    assert " y ~ Normal(theta, <array (8,)>)  dims=(school,)  observed" in out
+    assert out[0] == "--- schools" and out[1] == "+++ schools (decenter)"
+    # the plan follows the diff
+    plan_rows = [line.split() for line in out if line.startswith("theta ")]
+    assert plan_rows and plan_rows[0][:3] == ["theta", "Normal", "rewrite"]
+    assert "1 of 3 free variables rewritten (strategy='noncentered')." in out
+    assert r.stderr.strip() == ""  # the file's own output (none here) and logs stay off stdout
+
+
+def test_diff_json_has_the_plan():
+    r = decenter("diff", "schools.py:schools", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["target"] == "schools.py:schools"
+    rewrites = [d for d in data["plan"]["decisions"] if d["action"] == "rewrite"]
+    assert [(d["name"], d["new_name"], d["scale_parents"]) for d in rewrites] == [
+        ("theta", "theta_offset", ["tau"])
+    ]
+    assert "-theta ~ Normal(mu, tau)  dims=(school,)" in data["diff"]
+    assert "theta_offset ~ Normal(0, 1)  dims=(school,)" in data["after"]
+    assert len(data["after"]) == len(data["before"]) + 1
+
+
+def test_diff_dot_is_graphviz_source_of_both_models():
+    r = decenter("diff", "schools.py", "--format", "dot")
+    assert r.returncode == 0, r.stderr
+    src = r.stdout
+    assert src.startswith("digraph decenter {") and src.rstrip().endswith("}")
+    assert src.count("{") == src.count("}")
+    assert "subgraph cluster_0" in src and "subgraph cluster_1" in src
+    assert '"m1:theta_offset"' in src and '"m0:theta_offset"' not in src
+    assert '"m0:tau" -> "m0:theta";' in src and '"m1:theta_offset" -> "m1:theta";' in src
+
+
+def test_diff_with_nothing_to_rewrite():
+    r = decenter("diff", "schools.py", "--strategy", "centered")
+    assert r.returncode == 0, r.stderr
+    assert "no change" in r.stdout and "+theta_offset" not in r.stdout
+
+
+def test_explain_module_target_json():
+    r = decenter(
+        "explain", "decenter.examples.radon:centered_model", "--format", "json", "--vars", "b"
+    )
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)["plan"]
+    actions = {d["name"]: d["action"] for d in plan["decisions"]}
+    assert actions == {
+        "mu_a": "keep", "sigma_a": "keep", "mu_b": "keep", "sigma_b": "keep",
+        "a": "keep", "b": "rewrite", "eps": "keep",
+    }  # fmt: skip
+    assert "not in vars" in next(d["reason"] for d in plan["decisions"] if d["name"] == "a")
+
+
+def test_explain_text_table():
+    r = decenter("explain", "schools.py", "--strategy", "0.3")
+    assert r.returncode == 0, r.stderr
+    row = next(line.split() for line in r.stdout.splitlines() if line.startswith("theta "))
+    assert row[:5] == ["theta", "Normal", "rewrite", "0.3", "theta_eta"]
+    assert "scale depends on free variable tau" in r.stdout
+
+
+# -- verify, check ---------------------------------------------------------------------------------
+
+
+def test_verify_equivalent_exits_0():
+    r = decenter("verify", "schools.py", "--points", "5", "--seed", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "schools and its rewrite: equivalent" in r.stdout
+
+
+def test_verify_against_a_different_model_exits_1():
+    r = decenter("verify", "schools.py", "--against", "schools.py:wrong", "--points", "5",
+                 "--seed", "1", "--format", "json")  # fmt: skip
+    assert r.returncode == 1, r.stdout + r.stderr
+    data = json.loads(r.stdout)
+    assert data["ok"] is False and data["against"] == "schools.py:wrong"
+    assert "change_of_variables" in [c["name"] for c in data["report"]["checks"] if not c["passed"]]
+
+
+def test_check_not_equivalent_exits_1_without_sampling():
+    r = decenter("check", "schools.py", "--against", "schools.py:wrong", "--seed", "1")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "not sampling" in r.stdout and "ESS" not in r.stdout
+
+
+@pytest.mark.slow
+def test_check_samples_and_writes_json_and_pictures(tmp_path):
+    pytest.importorskip("matplotlib")
+    r = decenter(
+        "check", "schools.py", "--draws", "100", "--tune", "100", "--chains", "2",
+        "--sampler", "pymc", "--seed", "1", "--plot", str(tmp_path / "pics"),
+        "--json", str(tmp_path / "check.json"),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "schools and its rewrite: equivalent" in r.stdout
+    assert "divergences" in r.stdout and "verdict:" in r.stdout
+    assert "Traceback" not in r.stderr
+    data = json.loads((tmp_path / "check.json").read_text())
+    cmp = data["comparison"]
+    assert cmp["var_names"] == ["mu", "tau", "theta"]
+    assert cmp["settings"]["chains"] == 2 and cmp["settings"]["draws"] == 100
+    assert cmp["original"]["sampler"] == "pymc" == cmp["transformed"]["sampler"]
+    assert data["verify"]["ok"] is True and data["plan"]["strategy"] == "noncentered"
+    pics = sorted(p.name for p in (tmp_path / "pics").iterdir())
+    assert pics == ["funnel_theta.png", "trace_tau.png"]
+    assert all((tmp_path / "pics" / p).read_bytes()[:4] == b"\x89PNG" for p in pics)
+
+
+# -- bench ---------------------------------------------------------------------------------------
+
+
+def test_bench_delegates_its_options(capsys):
+    r = decenter("bench", "-h")
+    assert r.returncode == 0, r.stderr
+    assert "usage: decenter bench" in r.stdout and "--models" in r.stdout
+    from decenter.cli import main
+
+    with pytest.raises(SystemExit) as e:  # bench's own parser rejects its own bad options
+        main(["bench", "--models", "no_such_model"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("decenter: error: argument --models")

@@ -1,0 +1,211 @@
+"""decenter.compare and decenter.plots: the numbers reported are the numbers in the traces."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytest
+
+import decenter
+from decenter.compare import Comparison, RunSummary, _agreement, _verdict, compare, summarize_run
+
+Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
+SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+NAMES = ["mu", "tau", "theta"]
+
+
+def schools() -> pm.Model:
+    with pm.Model(coords={"school": list("ABCDEFGH")}) as model:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        theta = pm.Normal("theta", mu, tau, dims="school")
+        pm.Normal("y", theta, SIGMA, observed=Y, dims="school")
+    return model
+
+
+SETTINGS = dict(draws=150, tune=150, chains=2, random_seed=3, progressbar=False)
+
+
+@pytest.fixture(scope="module")
+def by_pymc() -> Comparison:
+    return compare(schools(), sampler="pymc", **SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def by_nutpie() -> Comparison:
+    pytest.importorskip("nutpie")
+    return compare(schools(), sampler="nutpie", **SETTINGS)
+
+
+def _check_against_traces(c: Comparison, sampler: str) -> None:
+    for run, model_free in ((c.original, NAMES), (c.transformed, ["mu", "tau", "theta_offset"])):
+        idata = run.idata
+        stats = idata.sample_stats
+        assert run.sampler == sampler
+        assert (run.chains, run.draws) == (2, 150)
+        assert idata.posterior.sizes["draw"] == 150
+        # warm-up groups were counted, then dropped
+        assert not {"warmup_posterior", "warmup_sample_stats"} & set(idata.children)
+        assert run.grad_evals_warmup is not None and run.grad_evals_warmup > 0
+        # every variable compared exists in both posteriors
+        assert set(NAMES) <= set(idata.posterior.data_vars)
+        assert set(model_free) <= set(idata.posterior.data_vars)
+        assert run.divergences == int(stats["diverging"].values.sum())
+        steps = int(stats["n_steps"].values.sum())
+        assert run.grad_evals == steps
+        ess = az.ess(idata, var_names=NAMES).to_dataset()
+        min_ess = min(float(np.nanmin(ess[n].values)) for n in NAMES)
+        assert run.min_ess_bulk == pytest.approx(min_ess)
+        assert run.ess_per_grad == pytest.approx(min_ess / steps)
+        assert run.ess_per_grad > 0
+        rhat = az.rhat(idata, var_names=NAMES).to_dataset()
+        assert run.max_rhat == pytest.approx(max(float(np.nanmax(rhat[n].values)) for n in NAMES))
+        assert run.per_var["tau"]["ess_bulk"] == pytest.approx(float(ess["tau"].values))
+        assert run.sampling_time and run.sampling_time > 0
+        assert run.ess_per_second == pytest.approx(min_ess / run.sampling_time)
+        assert run.wall_time >= run.sampling_time * 0.5  # wall time includes compilation
+        assert 0 < run.min_bfmi < 5
+    assert c.var_names == NAMES
+    assert c.settings["random_seed"] == 3
+    # the non-centered run has no funnel: no divergences, a better use of gradients
+    assert c.transformed.divergences == 0
+    assert c.transformed.ess_per_grad > c.original.ess_per_grad
+    assert c.verdict in ("better", "similar", "worse")
+    d = json.loads(json.dumps(c.to_dict()))
+    assert d["original"]["divergences"] == c.original.divergences
+    assert d["plan"]["decisions"][2]["new_name"] == "theta_offset"
+    assert "idata" not in d["original"]
+    text = str(c)
+    assert f"sampler={sampler}" in text and "ESS / gradient eval" in text and "verdict:" in text
+    assert any(line.startswith("tau ") and "->" in line for line in text.splitlines())
+
+
+@pytest.mark.slow
+def test_compare_pymc(by_pymc):
+    _check_against_traces(by_pymc, "pymc")
+
+
+@pytest.mark.slow
+def test_compare_nutpie(by_nutpie):
+    _check_against_traces(by_nutpie, "nutpie")
+
+
+@pytest.mark.slow
+def test_compare_is_also_the_package_function(by_pymc):
+    # decenter.compare is both the submodule and the function
+    assert callable(decenter.compare)
+    assert isinstance(by_pymc, decenter.compare.Comparison)
+
+
+@pytest.mark.slow
+def test_plots(by_pymc, tmp_path):
+    pytest.importorskip("matplotlib")
+    from decenter.plots import save_plots
+
+    paths = save_plots(by_pymc, tmp_path / "pics")
+    assert [p.name for p in paths] == ["trace_tau.png", "funnel_theta.png"]
+    for p in paths:
+        assert p.read_bytes()[:4] == b"\x89PNG" and p.stat().st_size > 10_000
+    pair = (by_pymc.original.idata, by_pymc.transformed.idata)
+    paths = save_plots(pair, tmp_path / "pair", var="theta", scale="tau", element="C")
+    assert [p.name for p in paths] == ["trace_tau.png", "funnel_theta.png"]
+    with pytest.raises(ValueError, match="not a coordinate"):
+        save_plots(pair, tmp_path / "bad", var="theta", scale="tau", element="Z")
+
+
+def test_plots_without_matplotlib(monkeypatch):
+    from decenter import plots
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"pip install decenter\[plot\]"):
+        plots.trace_figure(None, None, "tau")
+
+
+def test_funnel_target_follows_the_plan():
+    from decenter.plots import funnel_target
+
+    p = decenter.plan(schools())
+    assert funnel_target(p) == ("theta", "tau", "theta_offset")
+    with pytest.raises(ValueError, match="not rewritten"):
+        funnel_target(p, "mu")
+
+
+def test_bad_arguments():
+    m = schools()
+    with pytest.raises(ValueError, match="chains"):
+        compare(m, chains=0)
+    with pytest.raises(ValueError, match="sampler"):
+        compare(m, sampler="stan")
+    with pytest.raises(TypeError, match="pymc.Model"):
+        compare("not a model")
+    with pm.Model() as other:
+        pm.Normal("z")
+    with pytest.raises(ValueError, match="none of the original free variables"):
+        compare(m, other)
+
+
+# -- without sampling: a synthetic run ----------------------------------------------------------
+
+
+C, D = 4, 500  # iid draws: R-hat within 1.01 and ESS near C * D
+
+
+def _fake_idata(seed: int, *, shift: float = 0.0, stats: dict | None = None):
+    rng = np.random.default_rng(seed)
+    post = {"mu": rng.normal(shift, 1, (C, D)), "theta": rng.normal(0, 1, (C, D, 3))}
+    if stats is None:
+        stats = {
+            "diverging": np.zeros((C, D), bool),
+            "energy": rng.normal(0, 1, (C, D)),
+            "tree_depth": np.full((C, D), 3),
+        }
+    return az.from_dict({"posterior": post, "sample_stats": stats}, dims={"theta": ["g"]},
+                        coords={"g": ["x", "y", "z"]})  # fmt: skip
+
+
+def test_summary_of_a_run_without_step_counts():
+    idata = _fake_idata(0)
+    run = summarize_run(idata, ["mu", "theta"], label="x", wall_time=2.0)
+    assert run.grad_evals == C * D * 7  # 2**depth - 1 leapfrog steps per draw
+    assert run.ess_per_second is None  # no sampling time: n/a, not an error
+    assert run.grad_evals_warmup is None
+    assert run.divergences == 0 and run.converged
+    assert run.worst_ess.startswith(("mu", "theta["))
+    bare = summarize_run(_fake_idata(0, stats={"diverging": np.zeros((C, D), bool)}), ["mu"])
+    assert bare.grad_evals is None and bare.ess_per_grad is None and bare.min_bfmi is None
+    assert bare.to_dict()["ess_per_grad"] is None
+    assert "ESS / gradient eval  n/a" in "\n".join("  ".join(r) for r in _rows(bare))
+
+
+def _rows(run: RunSummary) -> list[tuple[str, str, str]]:
+    c = Comparison(run, run, ["mu"], _agreement(run, run, ["mu"]), "similar", [], {})
+    return c.rows()
+
+
+def test_agreement_and_verdict():
+    a = summarize_run(_fake_idata(0), ["mu", "theta"], label="original")
+    b = summarize_run(_fake_idata(1), ["mu", "theta"], label="transformed")
+    agree = _agreement(a, b, ["mu", "theta"])
+    assert agree.n_tests == 2 * 4  # means and sds of mu and 3 thetas
+    assert agree.agree is True and agree.max_z < agree.threshold
+    far = summarize_run(_fake_idata(1, shift=1.0), ["mu", "theta"], label="transformed")
+    disagree = _agreement(a, far, ["mu", "theta"])
+    assert disagree.agree is False and disagree.where == "mu mean"
+    verdict, reasons = _verdict(a, far, disagree)
+    assert any("posteriors disagree" in r for r in reasons)
+    # divergences make a run untrustworthy: the other one is better
+    div = _fake_idata(2)
+    div.sample_stats["diverging"].values[0, :5] = True  # 5 divergent draws
+    bad = summarize_run(div, ["mu", "theta"], label="original")
+    assert bad.divergences == 5 and bad.status == "divergences"
+    verdict, reasons = _verdict(bad, b, _agreement(bad, b, ["mu", "theta"]))
+    assert verdict == "better" and "divergences 5 -> 0" in reasons
+    verdict, _ = _verdict(b, bad, _agreement(b, bad, ["mu", "theta"]))
+    assert verdict == "worse"
+    assert math.isfinite(agree.max_z)
