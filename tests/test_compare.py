@@ -96,10 +96,13 @@ def test_compare_nutpie(by_nutpie):
 
 
 @pytest.mark.slow
-def test_compare_is_also_the_package_function(by_pymc):
-    # decenter.compare is both the submodule and the function
-    assert callable(decenter.compare)
-    assert isinstance(by_pymc, decenter.compare.Comparison)
+def test_compare_is_the_package_function(by_pymc):
+    # importing the submodule must not replace the function decenter.compare
+    import decenter.compare  # noqa: F401
+    from decenter.compare import Comparison, compare
+
+    assert decenter.compare is compare
+    assert isinstance(by_pymc, Comparison) and decenter.Comparison is Comparison
 
 
 @pytest.mark.slow
