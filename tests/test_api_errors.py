@@ -225,3 +225,12 @@ def test_vars_and_strategy_dict_together(schools):
     assert p["theta"].reason.startswith("not in vars")
     p = decenter.plan(schools, vars=["theta"], strategy={"theta": 0.5})
     assert p["theta"].lam == 0.5 and p["theta"].new_name == "theta_eta"
+
+
+@pytest.mark.parametrize("args", [(None, "m"), ("m", "x")])
+def test_verify_rejects_non_models_with_a_type_error(args):
+    with pm.Model() as m:
+        pm.Normal("x")
+    original, candidate = (m if a == "m" else a for a in args)
+    with pytest.raises(TypeError, match="must be a pymc.Model"):
+        decenter.verify(original, candidate)

@@ -372,6 +372,7 @@ def test_non_default_transforms_are_kept():
     assert_logp_equivalent(m, new, n_points=4)
 
 
+@pytest.mark.filterwarnings("ignore:PyTensor could not link to a BLAS")
 def test_multivariate_families():
     with pm.Model(coords={"k": range(3), "g": range(4)}) as m:
         chol, _, sds = pm.LKJCholeskyCov(
@@ -393,6 +394,24 @@ def test_multivariate_families():
     # partial centering is all-or-nothing for them, and the plan says so
     p = decenter.plan(m, strategy=0.3)
     assert p["z"].action == "rewrite" and "lam rounded to 0" in p["z"].reason
+
+
+def test_random_shape_parameters_and_partial_centering():
+    """Shape parameters (StudentT nu, Gamma alpha) that are free variables stay as they are."""
+    with pm.Model() as m:
+        mu = pm.Normal("mu")
+        tau = pm.HalfNormal("tau")
+        nu = pm.Gamma("nu", 2.0, 0.1)
+        a = pm.StudentT("a", nu=nu, mu=mu, sigma=tau, shape=3)
+        alpha = pm.Exponential("alpha", 1.0)
+        g = pm.Gamma("g", alpha=alpha, beta=1 / tau, shape=2)
+        pm.Normal("y", a.sum() + g.sum(), 1.0, observed=0.3)
+    p = decenter.plan(m)
+    assert p["a"].scale_parents == ["tau"] and p["g"].scale_parents == ["tau"]
+    for strategy in ["noncentered", 0.4, {"a": np.array([0.0, 0.5, 1.0])}]:
+        new = decenter.transform(m, strategy=strategy)
+        assert "nu" in free_names(new) and "alpha" in free_names(new)
+        assert_equivalent(m, new, n_points=3)
 
 
 # --- named sub-models ------------------------------------------------------------------------

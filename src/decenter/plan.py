@@ -238,10 +238,13 @@ def _apply_lam(
         d.lam = lam if lam.ndim else float(lam)
 
 
-def _static_shape(model: pm.Model, rv: Variable) -> tuple[int, ...] | None:
+def _static_shape(rv: Variable) -> tuple[int, ...] | None:
+    """The variable's shape, from its type when known (no compilation), else evaluated."""
+    if all(s is not None for s in rv.type.shape):
+        return tuple(int(s) for s in rv.type.shape)
     try:
         return tuple(int(s) for s in rv.shape.eval())
-    except Exception:
+    except Exception:  # shape depends on something that cannot be evaluated alone
         return None
 
 
@@ -393,4 +396,4 @@ def _assign_lams(model, result: Plan, rules: dict[str, Rule], strategy: Any, ran
     for d in list(result.rewrites):
         if d.name in lams:
             lam = np.asarray(lams[d.name], dtype=float)
-            _apply_lam(d, rules[d.name], lam, _static_shape(model, model[d.name]), source)
+            _apply_lam(d, rules[d.name], lam, _static_shape(model[d.name]), source)

@@ -1062,6 +1062,12 @@ def verify(
     >>> report["change_of_variables"].details["varying"]
     ['theta (candidate z)']
     """
+    for which, m in (("original", original), ("candidate", candidate)):
+        if not isinstance(m, pm.Model):
+            raise TypeError(
+                f"verify: {which} must be a pymc.Model, got {type(m).__name__}; "
+                "call decenter.verify(original_model, candidate_model)"
+            )
     with np.errstate(all="ignore"):  # -inf log densities are findings, not warnings
         return _verify(original, candidate, n_points, random_seed, draws, alpha, max_dense)
 
