@@ -5,9 +5,9 @@ most ``alpha`` per call (Holm over KS tests) and is measured in test_false_alarm
 """
 
 import importlib
-import sys
 import json
 import math
+import sys
 
 import numpy as np
 import pymc as pm

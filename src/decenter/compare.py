@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
+from decenter._json import jsonable
+
 __all__ = ["Comparison", "RunSummary", "Agreement", "compare", "summarize_run"]
 
 # Thresholds of Vehtari et al. (2021) and Betancourt (2016) for "this run can be trusted".
@@ -109,7 +111,7 @@ class RunSummary:
         return ", ".join(flags) or "ok"
 
     def to_dict(self) -> dict:
-        d = {k: _json(v) for k, v in self.__dict__.items() if k != "idata"}
+        d = {k: jsonable(v) for k, v in self.__dict__.items() if k != "idata"}
         d.update(converged=self.converged, ok=self.ok, problems=self.problems, status=self.status)
         return d
 
@@ -131,7 +133,7 @@ class Agreement:
     reason: str
 
     def to_dict(self) -> dict:
-        return {k: _json(v) for k, v in self.__dict__.items()}
+        return {k: jsonable(v) for k, v in self.__dict__.items()}
 
     def __str__(self) -> str:
         if not self.n_tests:
@@ -216,7 +218,7 @@ class Comparison:
 
     def to_dict(self) -> dict:
         return {
-            "settings": _json(self.settings),
+            "settings": jsonable(self.settings),
             "var_names": list(self.var_names),
             "original": self.original.to_dict(),
             "transformed": self.transformed.to_dict(),
@@ -579,16 +581,3 @@ def _fmt(x: Any, digits: int) -> str:
 
 def _is_plain(v: Any) -> bool:
     return v is None or isinstance(v, str | int | float | bool)
-
-
-def _json(v: Any) -> Any:
-    """Plain Python values for json.dumps (NaN becomes None)."""
-    if isinstance(v, dict):
-        return {str(k): _json(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_json(x) for x in v]
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v

@@ -44,20 +44,13 @@ def var_kind(model: pm.Model, var: Variable) -> str:
     return "data"
 
 
-def _named(model: pm.Model) -> dict[Variable, str]:
-    named = {v: name for name, v in model.named_vars.items()}
-    # Observed RVs are reached through their value (the data) only when asked for; the value
-    # variables of free RVs stand for the RVs themselves.
-    return named
-
-
 def named_parents(model: pm.Model, exprs: Iterable[Variable]) -> list[str]:
     """Names of the model variables that the expressions use, through unnamed tensors.
 
     The walk stops at named variables and ignores shape-only dependencies (a ``size`` taken
     from a coordinate length is not a statistical dependency).
     """
-    named = _named(model)
+    named = {v: name for name, v in model.named_vars.items()}
     values = {val: rv for rv, val in model.rvs_to_values.items()}
 
     def expand(x):

@@ -55,6 +55,9 @@ from pytensor.graph.traversal import walk
 from pytensor.tensor.shape import Shape, Shape_i
 from scipy import stats
 
+from decenter._json import jsonable
+from decenter.graph import var_kind
+
 __all__ = ["Check", "VerificationReport", "verify", "distribution_tests", "prior_draws"]
 
 CHECKS = ("structure", "change_of_variables", "distribution")
@@ -70,21 +73,6 @@ def _mode() -> Any:
 
 
 # --- the report ------------------------------------------------------------------------------
-
-
-def _jsonable(x: Any) -> Any:
-    """Plain Python values for json.dumps: numpy scalars and arrays, non-finite floats as None."""
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 @dataclass
@@ -104,7 +92,7 @@ class Check:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(
+        return jsonable(
             {
                 "name": self.name,
                 "passed": bool(self.passed),
@@ -156,7 +144,7 @@ class VerificationReport:
         return {
             "ok": self.ok,
             "checks": [c.to_dict() for c in self.checks],
-            "settings": _jsonable(self.settings),
+            "settings": jsonable(self.settings),
         }
 
 
@@ -165,18 +153,6 @@ class VerificationReport:
 
 def _dims(model: pm.Model, name: str) -> tuple:
     return tuple(model.named_vars_to_dims.get(name) or ())
-
-
-def _kind(model: pm.Model, var: Variable) -> str:
-    if var in model.free_RVs:
-        return "free"
-    if var in model.observed_RVs:
-        return "observed"
-    if var in model.deterministics:
-        return "deterministic"
-    if var in model.potentials:
-        return "potential"
-    return "data"
 
 
 def _value_of(var: Variable) -> np.ndarray:
@@ -243,7 +219,7 @@ def _structure(original: pm.Model, candidate: pm.Model) -> _Structure:
     obs_c = [rv.name for rv in candidate.observed_RVs]
     for name in obs_o:
         if name not in obs_c:
-            kind = _kind(candidate, candidate[name]) if name in candidate.named_vars else None
+            kind = var_kind(candidate, candidate[name]) if name in candidate.named_vars else None
             where = f"is {kind} in the candidate" if kind else "is missing from the candidate"
             problems.append(f"observed variable {name} {where}")
             continue
@@ -270,7 +246,7 @@ def _structure(original: pm.Model, candidate: pm.Model) -> _Structure:
             problems.append(f"{name}: free variable of the original is missing from the candidate")
             mappable = False
             continue
-        kind = _kind(candidate, candidate[name])
+        kind = var_kind(candidate, candidate[name])
         if kind not in ("free", "deterministic"):
             problems.append(f"{name}: free in the original but {kind} in the candidate")
             mappable = False
