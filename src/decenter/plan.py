@@ -50,7 +50,8 @@ class Decision:
 
     def lam_summary(self) -> str:
         if not self.rewrite:
-            return "1" if self.family != "-" and self.loc_parents + self.scale_parents else "-"
+            # a kept hierarchical variable stays centered (lam = 1); "-" where lam means nothing
+            return "1" if self.loc_parents or self.scale_parents else "-"
         if self.lam is None:
             return "0"
         lam = np.asarray(self.lam, dtype=float)
