@@ -11,7 +11,15 @@ MODULES = [
     "decenter.families",
     "decenter.plan",
     "decenter.examples.radon",
+    "decenter.examples.eight_schools",
+    "decenter.examples.suite",
+    "decenter.verify",
+    "decenter.compare",
+    "decenter.plots",
+    "decenter.cli",
+    "decenter.bench",
 ]
+# decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py
 
 
 @pytest.mark.parametrize("name", MODULES)

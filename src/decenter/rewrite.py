@@ -45,7 +45,13 @@ def _initvals_hidden(model: pm.Model):
 def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
     """A new model with the plan's rewrites applied (the input model is not modified)."""
     with _initvals_hidden(model) as initvals:
-        fgraph, memo = fgraph_from_model(model)
+        try:
+            fgraph, memo = fgraph_from_model(model)
+        except (NotImplementedError, ValueError, TypeError) as err:
+            raise ValueError(
+                f"decenter cannot rewrite this model: PyMC cannot convert it to a graph ({err}). "
+                "Your model is unchanged; decenter.plan(model) still lists the candidates."
+            ) from err
 
     order = {v: i for i, v in enumerate(fgraph.outputs)}
     todo = sorted(plan.rewrites, key=lambda d: order[memo[model[d.name]]])
