@@ -168,3 +168,12 @@ def test_registry_has_one_rule_per_family_and_find_rule():
     assert set(FAMILIES) | {"MvNormal", "ZeroSumNormal"} <= set(names)
     assert find_rule(pm.Normal.dist(0, 1)).name == "Normal"
     assert find_rule(pm.Beta.dist(1, 1)) is None
+
+
+def test_strategy_for_a_kept_variable_is_reported_not_silently_dropped():
+    m = four_structures("Normal")
+    p = decenter.plan(m, strategy={"s": 0.5, "sized": 0.2})
+    assert p["sized"].lam == 0.2
+    assert any("'s' is kept" in note and "ignored" in note for note in p.notes)
+    with pytest.raises(ValueError, match="lam must be a number or an array"):
+        decenter.plan(m, strategy={"sized": ["x"]})

@@ -202,8 +202,11 @@ def _candidate(
 
 
 def _check_lam(value: Any, where: str) -> Any:
-    arr = np.asarray(value, dtype=float) if not isinstance(value, str) else None
-    if arr is None or arr.dtype.kind not in "fiu":
+    try:
+        arr = None if isinstance(value, str) else np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None:
         raise ValueError(
             f"{where}: lam must be a number or an array of numbers in [0, 1], got {value!r}"
         )
@@ -392,6 +395,11 @@ def _assign_lams(model, result: Plan, rules: dict[str, Rule], strategy: Any, ran
         source = "auto"
     elif isinstance(strategy, dict):
         lams, source = strategy, "strategy dict"
+        candidates = {d.name for d in result.rewrites}
+        for name in lams:
+            if name not in candidates:
+                why = result[name].reason
+                result.notes.append(f"strategy: {name!r} is kept ({why}); its lam is ignored")
     else:
         lams, source = {d.name: np.asarray(strategy) for d in result.rewrites}, "strategy"
     for d in list(result.rewrites):
