@@ -53,7 +53,6 @@ class Rule:
     rv_type: type
     has_loc: bool = True
     elementwise: bool = True  # False: lam must be 0 or 1 for the whole variable (MvNormal)
-    std_name: str = "Normal"  # the standardized distribution, for plan() and the docs
 
     def matches(self, rv: Variable) -> bool:
         return rv.owner is not None and type(rv.owner.op) is self.rv_type
@@ -196,7 +195,6 @@ class ZeroSumNormalRule(Rule):
 
     has_loc: bool = False
     elementwise: bool = False
-    std_name: str = "ZeroSumNormal"
 
     def read(self, rv):
         sigma, support_shape = rv.owner.op.dist_params(rv.owner)
@@ -235,40 +233,17 @@ def default_transform(rv: Variable):
 
 for _rule in [
     LocScaleRule("Normal", pm.Normal.rv_type, dist=pm.Normal),
-    LocScaleRule(
-        "StudentT", pm.StudentT.rv_type, dist=pm.StudentT, extra_kws=("nu",), std_name="StudentT"
-    ),
-    LocScaleRule(
-        "Cauchy",
-        pm.Cauchy.rv_type,
-        dist=pm.Cauchy,
-        loc_kw="alpha",
-        scale_kw="beta",
-        std_name="Cauchy",
-    ),
-    LocScaleRule("Laplace", pm.Laplace.rv_type, dist=pm.Laplace, scale_kw="b", std_name="Laplace"),
-    LocScaleRule(
-        "Logistic", pm.Logistic.rv_type, dist=pm.Logistic, scale_kw="s", std_name="Logistic"
-    ),
-    LocScaleRule("Gumbel", pm.Gumbel.rv_type, dist=pm.Gumbel, scale_kw="beta", std_name="Gumbel"),
+    LocScaleRule("StudentT", pm.StudentT.rv_type, dist=pm.StudentT, extra_kws=("nu",)),
+    LocScaleRule("Cauchy", pm.Cauchy.rv_type, dist=pm.Cauchy, loc_kw="alpha", scale_kw="beta"),
+    LocScaleRule("Laplace", pm.Laplace.rv_type, dist=pm.Laplace, scale_kw="b"),
+    LocScaleRule("Logistic", pm.Logistic.rv_type, dist=pm.Logistic, scale_kw="s"),
+    LocScaleRule("Gumbel", pm.Gumbel.rv_type, dist=pm.Gumbel, scale_kw="beta"),
     LogNormalRule("LogNormal", pm.LogNormal.rv_type, dist=pm.Normal),
     MvNormalRule("MvNormal", pm.MvNormal.rv_type),
     ZeroSumNormalRule("ZeroSumNormal", pm.ZeroSumNormal.rv_type),
-    ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal, std_name="HalfNormal"),
-    ScaleRule(
-        "HalfCauchy",
-        pm.HalfCauchy.rv_type,
-        dist=pm.HalfCauchy,
-        scale_kw="beta",
-        std_name="HalfCauchy",
-    ),
-    ScaleRule(
-        "Exponential",
-        pm.Exponential.rv_type,
-        dist=pm.Exponential,
-        scale_kw="scale",
-        std_name="Exponential",
-    ),
+    ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal),
+    ScaleRule("HalfCauchy", pm.HalfCauchy.rv_type, dist=pm.HalfCauchy, scale_kw="beta"),
+    ScaleRule("Exponential", pm.Exponential.rv_type, dist=pm.Exponential, scale_kw="scale"),
     ScaleRule(
         "Gamma",
         pm.Gamma.rv_type,
@@ -276,7 +251,6 @@ for _rule in [
         scale_kw="beta",
         invert=True,
         extra_kws=("alpha",),
-        std_name="Gamma",
     ),
 ]:
     register(_rule)
