@@ -22,12 +22,15 @@ from typing import Any
 
 import pymc as pm
 
-from decenter.plan import Decision, Plan, plan
+from decenter.auto import plan
+from decenter.plan import Decision, Plan
 from decenter.rewrite import apply_plan
+from decenter.sample import sample
 
 __all__ = [
     "transform",
     "plan",
+    "sample",
     "Plan",
     "Decision",
     "EquivalenceError",
@@ -51,16 +54,17 @@ def transform(
     model: pm.Model,
     vars: Iterable[str] | None = None,
     *,
-    strategy: str | float | Mapping[str, Any] = "noncentered",
+    strategy: str | float | Mapping[str, Any] = "auto",
     include_loc_only: bool = False,
     random_seed: int | None = None,
     verify: bool = False,
 ) -> pm.Model:
-    """Return a new, equivalent model with hierarchical location-scale variables non-centered.
+    """Return a new, equivalent model with hierarchical location-scale variables reparameterized.
 
     Every free variable ``x ~ D(loc, scale)`` whose scale depends on another free variable
-    becomes ``x_offset ~ D(0, 1)`` and ``x = Deterministic(loc + scale * x_offset)`` with the
-    original name and dims. The input model is not modified. See :func:`decenter.plan` for
+    becomes a standardized ``x_offset`` and ``x = Deterministic(loc + scale * x_offset)`` with
+    the original name and dims; by default (``strategy="auto"``) each element is left as
+    centered as its data warrant (see :mod:`decenter.auto`). The input model is not modified. See :func:`decenter.plan` for
     the parameters; ``verify=True`` checks the result with :func:`decenter.verify` and raises
     :class:`EquivalenceError` if it fails.
 

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -25,9 +26,12 @@ from pytensor.graph.basic import Variable
 from decenter.families import Rule, default_transform, find_rule
 from decenter.graph import free_parents, model_graph
 
-__all__ = ["Decision", "Plan", "plan", "check_model"]
+__all__ = ["Decision", "Plan", "plan", "with_lams", "check_model", "STRATEGIES"]
 
-STRATEGIES = ("noncentered", "centered", "auto")
+#: Strategy names. "auto" (the default of decenter.plan/transform) and "pilot" choose lam
+#: from a fit of the model to its data: decenter.auto resolves them, then calls this module.
+STRATEGIES = ("auto", "pilot", "noncentered", "centered")
+FIT_STRATEGIES = ("auto", "pilot")
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Plan:
     decisions: list[Decision]
     strategy: str = "noncentered"
     notes: list[str] = field(default_factory=list)
+    fit: dict = field(default_factory=dict)  # what a data-informed strategy computed, and its cost
 
     @property
     def rewrites(self) -> list[Decision]:
@@ -95,6 +100,7 @@ class Plan:
             "strategy": self.strategy,
             "decisions": [d.to_dict() for d in self.decisions],
             "notes": list(self.notes),
+            "fit": dict(self.fit),
         }
 
     def __str__(self) -> str:
@@ -277,15 +283,17 @@ def plan(
         The model to analyse (not modified).
     vars : list of str, optional
         Restrict rewrites to these free variables; others are kept.
-    strategy : "noncentered", "centered", "auto", float or dict
-        ``"noncentered"`` (default) rewrites every candidate to ``loc + scale * offset``.
-        A number ``lam`` in [0, 1] partially centers every candidate; a dict maps names to
-        ``lam`` (a number, or an array over the variable's dims); candidates not in the dict are
-        non-centered. ``"auto"`` picks ``lam`` per element from the data (see decenter.auto).
+    strategy : "noncentered", "centered", float or dict
+        ``"noncentered"`` (default at this level) rewrites every candidate to
+        ``loc + scale * offset``. A number ``lam`` in [0, 1] partially centers every
+        candidate; a dict maps names to ``lam`` (a number, or an array over the variable's
+        dims); candidates not in the dict are non-centered. The data-informed strategies
+        ``"auto"`` and ``"pilot"`` need a fit of the model: :func:`decenter.plan` (that is,
+        :func:`decenter.auto.plan`) resolves them and then calls this function with a dict.
     include_loc_only : bool
         Also rewrite variables whose scale is constant but whose location is random.
     random_seed : int, optional
-        Seed of the pilot run used by ``strategy="auto"``.
+        Unused at this level (kept so that both ``plan`` functions take the same arguments).
 
     Returns
     -------
@@ -299,8 +307,9 @@ def plan(
     ...     mu = pm.Normal("mu")
     ...     tau = pm.HalfNormal("tau")
     ...     theta = pm.Normal("theta", mu, tau, shape=8)
-    >>> decenter.plan(m)["theta"].action
-    'rewrite'
+    >>> from decenter.plan import plan
+    >>> plan(m)["theta"].new_name
+    'theta_offset'
     """
     check_model(model)
     names = set(model.named_vars)
@@ -340,12 +349,45 @@ def plan(
         decisions.append(d)
 
     result = Plan(decisions, strategy=strategy if isinstance(strategy, str) else "partial")
-    _assign_lams(model, result, rules, strategy, random_seed)
+    _assign_lams(model, result, rules, strategy)
+    _name_offsets(model, result)
+    return result
 
-    taken = set(names)
+
+def _name_offsets(model: pm.Model, result: Plan) -> None:
+    """The standardized variable of ``x`` is ``x_offset`` whatever its lam (``x_offset_1``, ...
+    if the model already has that name), so names do not change with the data or the seed."""
+    taken = set(model.named_vars)
     for d in result.rewrites:
-        d.new_name = _unique_name(d.name + ("_offset" if d.lam is None else "_eta"), taken)
+        d.new_name = _unique_name(d.name + "_offset", taken)
         taken.add(d.new_name)
+
+
+def with_lams(model: pm.Model, base: Plan, lams: Mapping[str, Any], source: str) -> Plan:
+    """A copy of ``base`` (a non-centered plan) with ``lams[name]`` applied to its candidates.
+
+    Used by :mod:`decenter.auto` once a fit has chosen the lams; ``source`` names the
+    strategy in the reasons. Candidates missing from ``lams`` stay non-centered.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> from decenter.plan import plan, with_lams
+    >>> with pm.Model() as m:
+    ...     tau = pm.HalfNormal("tau")
+    ...     theta = pm.Normal("theta", 0, tau, shape=2)
+    >>> p = with_lams(m, plan(m), {"theta": [0.0, 1.0]}, "example")
+    >>> p["theta"].lam.tolist(), p["theta"].new_name
+    ([0.0, 1.0], 'theta_offset')
+    """
+    result = Plan(
+        [copy.copy(d) for d in base.decisions], strategy=source, notes=list(base.notes)
+    )
+    for d in result.rewrites:
+        if d.name in lams:
+            lam = _check_lam(lams[d.name], f"lam of {d.name!r}")
+            _apply_lam(d, find_rule(model[d.name]), lam, _static_shape(model[d.name]), source)
+    _name_offsets(model, result)
     return result
 
 
@@ -354,6 +396,11 @@ def _normalize_strategy(model: pm.Model, strategy: Any) -> Any:
         if strategy not in STRATEGIES:
             raise ValueError(
                 f"strategy must be one of {STRATEGIES}, a number in [0, 1] or a dict name -> lam; got {strategy!r}"
+            )
+        if strategy in FIT_STRATEGIES:
+            raise ValueError(
+                f"strategy={strategy!r} fits the model to its data: call decenter.plan(model, "
+                f"strategy={strategy!r}) (decenter.auto.plan), not decenter.plan.plan"
             )
         return strategy
     if isinstance(strategy, Mapping):
@@ -380,20 +427,14 @@ def _normalize_strategy(model: pm.Model, strategy: Any) -> Any:
     return float(strategy)
 
 
-def _assign_lams(model, result: Plan, rules: dict[str, Rule], strategy: Any, random_seed) -> None:
+def _assign_lams(model, result: Plan, rules: dict[str, Rule], strategy: Any) -> None:
     if strategy == "noncentered":
         return
     if strategy == "centered":
         for d in result.rewrites:
             d.action, d.reason = "keep", d.reason + "; strategy='centered'"
         return
-    if strategy == "auto":
-        from decenter.auto import choose_lams
-
-        lams, notes = choose_lams(model, result, random_seed=random_seed)
-        result.notes.extend(notes)
-        source = "auto"
-    elif isinstance(strategy, dict):
+    if isinstance(strategy, dict):
         lams, source = strategy, "strategy dict"
         candidates = {d.name for d in result.rewrites}
         for name in lams:

@@ -1,0 +1,246 @@
+"""Per-element information ``I_k`` and prior scale ``s_k`` behind data-informed centering.
+
+``I_k`` is the curvature (negative diagonal Hessian, by automatic differentiation) of the
+model's log density *without* the variable's own prior term, at given draws of the free
+variables. For nested hierarchies a child variable's prior term is weighted by the child's
+own ``lam``, which turns the child's curvature ``1 / tau**2`` into the information that the
+child's data pass up, ``1 / (tau**2 + 1 / I_child)`` (the Gaussian marginal). Used by both
+strategies of :mod:`decenter.auto` (at the Laplace mode, or at pilot draws).
+
+Examples
+--------
+>>> import numpy as np, pymc as pm
+>>> from decenter.curvature import information
+>>> with pm.Model() as m:
+...     tau = pm.HalfNormal("tau")
+...     x = pm.Normal("x", 0, tau, shape=2)
+...     y = pm.Normal("y", x[[0, 0, 0, 1]], 1.0, observed=np.zeros(4))
+>>> info = information(m, ["x"], {"tau": np.ones((5,)), "x": np.zeros((5, 2))})
+>>> info["x"].information.tolist(), info["x"].lam_raw.round(2).tolist()
+([3.0, 1.0], [0.75, 0.5])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pytensor.graph.replace import graph_replace, vectorize_graph
+
+from decenter.families import find_rule
+
+__all__ = ["information", "InformationFn", "Info", "SCALE_QUANTILE", "SNAP", "EXACT_HESSIAN_MAX", "N_PROBES"]
+
+#: Quantile of the scale's pilot draws used as ``s_k`` by the pilot strategy.
+SCALE_QUANTILE = 0.1
+#: ``lam`` below SNAP becomes 0 (non-centered), above 1 - SNAP becomes 1 (centered).
+SNAP = 0.05
+#: Draws of a pilot at which the curvature is averaged.
+CURVATURE_DRAWS = 40
+#: Variables with more elements than this use Rademacher probes for the Hessian diagonal
+#: (exact when the Hessian is diagonal, as for group effects); smaller ones the full Hessian.
+EXACT_HESSIAN_MAX = 64
+N_PROBES = 16
+
+
+@dataclass
+class Info:
+    """Per-element quantities behind one variable's ``lam`` (arrays over its value shape)."""
+
+    name: str
+    information: np.ndarray  # I_k: curvature of the rest of the model
+    scale: np.ndarray  # s_k: the (low) prior scale
+    lam_raw: np.ndarray  # I s^2 / (1 + I s^2) before snapping
+
+    @property
+    def lam(self) -> np.ndarray:
+        lam = self.lam_raw.copy()
+        lam[lam < SNAP] = 0.0
+        lam[lam > 1 - SNAP] = 1.0
+        return lam
+
+
+def _to_values_fn(model: pm.Model):
+    """Compiled map from constrained draws of the free RVs to the model's value variables."""
+    rvs = list(model.free_RVs)
+    holders = {rv: rv.type(name=rv.name) for rv in rvs}
+    outs = []
+    for rv in rvs:
+        tr = model.rvs_to_transforms.get(rv)
+        outs.append(rv if tr is None else tr.forward(rv, *rv.owner.inputs))
+    outs = graph_replace(outs, holders, strict=False)
+    return pytensor.function(
+        list(holders.values()), outs, on_unused_input="ignore", mode="FAST_COMPILE"
+    )
+
+
+def _diag_hessian(cost, v, shape: tuple[int, ...], rng: np.random.Generator):
+    """Diagonal of the Hessian of ``cost`` with respect to ``v`` (of numeric shape ``shape``)."""
+    size = int(np.prod(shape))
+    # disconnected: the rest of the model does not see v (no data, e.g. Neal's funnel)
+    g = pt.grad(cost, v, disconnected_inputs="ignore")
+    p = v.type()
+    hvp = pt.grad((g * p).sum(), v, disconnected_inputs="ignore")  # Hessian-vector product
+    if size <= EXACT_HESSIAN_MAX:
+        probes = np.eye(size).reshape((size, *shape))
+        hv = vectorize_graph(hvp, {p: pt.constant(probes, dtype=v.dtype)})
+        return (hv * probes).sum(0)
+    # Rademacher probes: E[p * Hp] = diag(H), exact for any probe when H is diagonal
+    probes = rng.choice([-1.0, 1.0], size=(N_PROBES, *shape))
+    hv = vectorize_graph(hvp, {p: pt.constant(probes, dtype=v.dtype)})
+    return (hv * probes).mean(0)
+
+
+def _scale_expr(model: pm.Model, rv) -> pt.TensorVariable:
+    """The prior scale of ``rv`` broadcast to its shape (1 for scale families on a log scale)."""
+    rule = find_rule(rv)
+    ls = rule.read(rv)
+    tr = model.rvs_to_transforms.get(rv)
+    if not rule.has_loc and tr is not None:
+        # scale family on a log transform: log x = log scale + log(standard draw)
+        return pt.ones(rv.shape)
+    scale = ls.scale
+    if rule.name == "MvNormal":
+        scale = pt.sqrt(pt.diagonal(scale, axis1=-2, axis2=-1))
+    return pt.broadcast_to(scale, rv.shape)
+
+
+def information(
+    model: pm.Model,
+    names: Sequence[str],
+    draws: dict[str, np.ndarray],
+    *,
+    quantile: float | None = None,
+    scales: Mapping[str, np.ndarray] | None = None,
+    random_seed: int | None = None,
+    max_draws: int = CURVATURE_DRAWS,
+) -> dict[str, Info]:
+    """Per-element information ``I_k``, robust scale ``s_k`` and raw ``lam`` for each variable.
+
+    Parameters
+    ----------
+    model : pm.Model
+        The original (centered) model.
+    names : list of str
+        Free variables to analyse (candidates of a plan).
+    draws : dict
+        Constrained draws of every free variable, ``(n_draws, *shape)`` (see :func:`pilot_draws`).
+    quantile : float
+        Quantile of the scale draws used as ``s_k`` (default :data:`SCALE_QUANTILE`).
+    scales : dict, optional
+        ``s_k`` per variable (broadcast to its shape), instead of a quantile of the draws.
+    random_seed : int, optional
+        Seed of the Rademacher probes (variables with more than 64 elements).
+    max_draws : int
+        At most this many draws (evenly spaced) are used.
+
+    Returns
+    -------
+    dict
+        Variable name -> :class:`Info`.
+
+    Examples
+    --------
+    >>> import numpy as np, pymc as pm
+    >>> from decenter.auto import information
+    >>> with pm.Model() as m:
+    ...     tau = pm.HalfNormal("tau")
+    ...     x = pm.Normal("x", 0, tau, shape=2)
+    ...     y = pm.Normal("y", x[[0, 0, 0, 1]], 1.0, observed=np.zeros(4))
+    >>> info = information(m, ["x"], {"tau": np.ones((5,)), "x": np.zeros((5, 2))})
+    >>> info["x"].information.tolist(), info["x"].lam_raw.round(2).tolist()
+    ([3.0, 1.0], [0.75, 0.5])
+    """
+    fn = InformationFn(model, names, random_seed=random_seed)
+    return fn(draws, quantile=quantile, scales=scales, max_draws=max_draws)
+
+
+class InformationFn:
+    """:func:`information` compiled once for a model and candidates, callable at many draws."""
+
+    def __init__(self, model: pm.Model, names: Sequence[str], random_seed: int | None = None):
+        rng = np.random.default_rng(random_seed)
+        self.names = list(names)
+        self.to_values = _to_values_fn(model)
+        self.rvs = rvs = list(model.free_RVs)
+        values = [model.rvs_to_values[rv] for rv in rvs]
+        terms = model.logp(sum=False)
+        self.pos = pos = {rv.name: i for i, rv in enumerate(rvs)}
+        weights = {
+            name: pt.tensor(f"w_{name}", shape=(None,) * terms[pos[name]].ndim) for name in names
+        }
+        weighted = [
+            (weights[rv.name] * terms[i]).sum() if rv.name in weights else terms[i].sum()
+            for i, rv in enumerate(rvs)
+        ]
+        weighted += [pt.as_tensor(t).sum() for t in terms[len(rvs) :]]
+        outs = []
+        ip = model.initial_point()
+        for name in names:
+            i = pos[name]
+            rest = (
+                pt.add(*[w for j, w in enumerate(weighted) if j != i])
+                if len(weighted) > 1
+                else pt.zeros(())
+            )
+            shape = tuple(int(d) for d in ip[values[i].name].shape)
+            outs.append(-_diag_hessian(rest, values[i], shape, rng))
+        # a term has its value's shape, or fewer axes
+        self.term_ndim = {n_: terms[pos[n_]].ndim for n_ in names}
+        scale_exprs = model.replace_rvs_by_values([_scale_expr(model, model[n_]) for n_ in names])
+        self.fn = pytensor.function(
+            values + list(weights.values()),
+            outs + scale_exprs,
+            on_unused_input="ignore",
+            mode="FAST_COMPILE",
+        )
+
+    def __call__(
+        self,
+        draws: Mapping[str, np.ndarray],
+        *,
+        quantile: float | None = None,
+        scales: Mapping[str, np.ndarray] | None = None,
+        max_draws: int = CURVATURE_DRAWS,
+    ) -> dict[str, Info]:
+        quantile = SCALE_QUANTILE if quantile is None else quantile
+        names = self.names
+        n = len(next(iter(draws.values())))
+        idx = np.unique(np.linspace(0, n - 1, min(n, max_draws)).round().astype(int))
+        points = [self.to_values(*[draws[rv.name][i] for rv in self.rvs]) for i in idx]
+        # weights start at 1 (children centered)
+        w_now = {
+            n_: np.ones(np.shape(points[0][self.pos[n_]])[: self.term_ndim[n_]]) for n_ in names
+        }
+        result: dict[str, Info] = {}
+        for _ in range(len(names) + 1):  # one pass per nesting level
+            outs = [self.fn(*p, *[w_now[n_] for n_ in names]) for p in points]
+            new = {}
+            for j, name in enumerate(names):
+                info_k = np.mean([np.maximum(o[j], 0.0) for o in outs], axis=0)
+                s_draws = np.stack([o[len(names) + j] for o in outs])
+                if scales is not None and name in scales:
+                    s_k = np.broadcast_to(np.asarray(scales[name], float), s_draws.shape[1:])
+                else:
+                    s_k = np.quantile(s_draws, quantile, axis=0)
+                if s_k.shape != info_k.shape:  # ZeroSumNormal: one element fewer per axis
+                    s_k = np.full(info_k.shape, float(np.mean(s_k)))
+                lam = info_k * s_k**2 / (1.0 + info_k * s_k**2)
+                new[name] = Info(name, info_k, s_k, lam)
+            changed = not result or any(
+                not np.allclose(new[n_].lam_raw, result[n_].lam_raw, atol=1e-3) for n_ in names
+            )
+            result = new
+            for name in names:
+                shape = w_now[name].shape
+                lam = result[name].lam_raw
+                w_now[name] = (
+                    lam.reshape(shape) if lam.shape == shape else np.full(shape, lam.mean())
+                )
+            if not changed:
+                break
+        return result

@@ -1,0 +1,125 @@
+"""``decenter.sample``: from a model to a posterior in one call, the way ``pm.sample`` is called.
+
+It decides the parameterization (by default the deterministic Laplace choice of
+``strategy="auto"``, no pilot run), rewrites the model, samples the rewritten model once with
+``pm.sample`` and the keyword arguments given, and returns the InferenceData with the
+original names and dims (the rewritten variables are Deterministics of the same name) and the
+plan recorded in ``idata.posterior.attrs``:
+
+* ``decenter_strategy``: the strategy used;
+* ``decenter_plan``: the plan as JSON (per variable: action, lam, reason, new variable;
+  notes; the fit's cost);
+* ``decenter_summary``: one line saying what was done.
+
+Examples
+--------
+>>> import json, pymc as pm, decenter
+>>> with pm.Model(coords={"school": range(3)}) as m:
+...     mu = pm.Normal("mu")
+...     tau = pm.HalfNormal("tau")
+...     theta = pm.Normal("theta", mu, tau, dims="school")
+...     y = pm.Normal("y", theta, 5.0, observed=[1.0, -1.0, 2.0], dims="school")
+>>> idata = decenter.sample(m, draws=100, tune=100, chains=1, random_seed=1,
+...                         progressbar=False, nuts_sampler="pymc",
+...                         compute_convergence_checks=False)
+>>> idata.posterior["theta"].dims
+('chain', 'draw', 'school')
+>>> json.loads(idata.posterior.attrs["decenter_plan"])["decisions"][2]["new_name"]
+'theta_offset'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pymc as pm
+
+from decenter._progress import stage
+
+__all__ = ["sample"]
+
+
+def sample(
+    model: pm.Model,
+    strategy: str | float | Mapping[str, Any] = "auto",
+    random_seed: int | None = None,
+    progressbar: bool = True,
+    **pm_sample_kwargs: Any,
+):
+    """Choose the parameterization, rewrite, and sample with ``pm.sample``.
+
+    Parameters
+    ----------
+    model : pm.Model
+        The model as written (centered); not modified.
+    strategy : str, float or dict
+        As in :func:`decenter.plan`; ``"auto"`` (default) is the deterministic Laplace
+        choice, which needs no pilot run: the model is compiled once, by the sampler.
+    random_seed : int, optional
+        Passed to ``pm.sample``; also seeds ``strategy="pilot"``.
+    progressbar : bool
+        Show decenter's stages and the sampler's progress bar.
+    **pm_sample_kwargs
+        Any keyword of ``pm.sample`` (``draws``, ``tune``, ``chains``, ``nuts_sampler`` =
+        "pymc", "nutpie", "numpyro" or "blackjax", ``target_accept``, ...). Sampler errors
+        are PyMC's own.
+
+    Returns
+    -------
+    InferenceData
+        The posterior under the original names and dims (plus the ``*_offset`` variables
+        actually sampled); the plan is in ``idata.posterior.attrs``.
+
+    Examples
+    --------
+    >>> import pymc as pm, decenter
+    >>> with pm.Model() as m:
+    ...     x = pm.Normal("x")
+    >>> idata = decenter.sample(m, draws=50, tune=50, chains=1, progressbar=False,
+    ...                         nuts_sampler="pymc", compute_convergence_checks=False)
+    >>> idata.posterior.attrs["decenter_summary"]
+    'decenter: nothing to rewrite; sampled the model unchanged'
+    """
+    from decenter.auto import plan as make_plan
+    from decenter.rewrite import apply_plan
+
+    pm.modelcontext(model)  # the same error as pm.sample for a non-model
+    with stage(f"choosing the parameterization (strategy={strategy!r})", progressbar):
+        p = make_plan(model, strategy=strategy, random_seed=random_seed)
+    target, summary = model, None
+    if not p.rewrites:
+        summary = "decenter: nothing to rewrite; sampled the model unchanged"
+    else:
+        try:
+            with stage("rewriting the model", progressbar):
+                target = apply_plan(model, p)
+        except ValueError as err:  # cannot rewrite safely: sample what the user wrote
+            summary = f"decenter: could not rewrite ({err}); sampled the original model"
+            p.notes.append(summary)
+    if summary is None:
+        names = ", ".join(f"{d.name} -> {d.new_name} (lam {d.lam_summary()})" for d in p.rewrites)
+        summary = f"decenter: rewrote {names}"
+    idata = pm.sample(
+        model=target, random_seed=random_seed, progressbar=progressbar, **pm_sample_kwargs
+    )
+    _record(idata, p, summary)
+    return idata
+
+
+def _record(idata, p, summary: str) -> None:
+    """Write the plan into the posterior's attributes (JSON text: portable to netCDF/zarr)."""
+    attrs = {
+        "decenter_strategy": str(p.strategy),
+        "decenter_plan": json.dumps(p.to_dict(), default=_jsonable),
+        "decenter_summary": summary,
+    }
+    idata.posterior.attrs.update(attrs)
+
+
+def _jsonable(x):
+    if isinstance(x, np.generic | np.ndarray):
+        return x.tolist()
+    return str(x)
