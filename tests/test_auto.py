@@ -1,4 +1,4 @@
-"""Decision logic of strategy="auto" (decenter.auto) on small models; not benchmark numbers."""
+"""Decision logic of strategy="auto" (Laplace) and "pilot" (decenter.auto) on small models."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 import decenter
 from decenter.auto import choose_lams, information
+from decenter.plan import plan, with_lams
 
 
 def _grouped_model(n_per_group, sigma_y=1.0, tau=0.5, seed=0) -> pm.Model:
@@ -104,40 +105,136 @@ def test_scale_family_is_judged_on_the_log_scale():
     assert np.all(info.lam == 1.0)
 
 
-def test_no_candidates_needs_no_pilot():
+def test_no_candidates_needs_no_fit():
     with pm.Model() as m:
         pm.Normal("x", 0, 1)
-    lams, notes = choose_lams(m, decenter.plan(m))
-    assert lams == {} and notes
+    for strategy in ("auto", "pilot"):
+        lams, notes, fit = choose_lams(m, plan(m), strategy=strategy)
+        assert lams == {} and fit == {} and "nothing to fit" in notes[0]
 
 
-# ---------------------------------------------------------------- with the pilot (sampling)
+# ---------------------------------------------------------------- the default: Laplace fit
 
 
 @pytest.fixture(scope="module")
-def mixed_plan():
+def mixed():
     m = _grouped_model([1, 2, 5, 20, 100, 400], tau=1.0)
-    return m, decenter.plan(m, strategy="auto", random_seed=7)
+    return m, decenter.plan(m)
+
+
+def test_default_strategy_is_the_laplace_fit(mixed):
+    _, p = mixed
+    assert p.strategy == "auto"
+    assert p.fit["method"] == "laplace" and p.fit["converged"]
+    assert p.fit["evaluations"] > 0 and p.fit["seconds"] > 0
+    text = "\n".join(p.notes)
+    assert "Laplace fit" in text and "no sampling" in text and "theta: lam" in text
+
+
+def test_default_lam_increases_with_group_size(mixed):
+    _, p = mixed
+    lam = np.asarray(p["theta"].lam, dtype=float)
+    assert lam.shape == (6,)
+    assert np.all(np.diff(lam) >= 0)
+    assert lam[0] < 0.5 < lam[-1]
+
+
+def test_default_is_deterministic(mixed):
+    m, p = mixed
+    again = decenter.plan(m)
+    np.testing.assert_array_equal(np.asarray(p["theta"].lam), np.asarray(again["theta"].lam))
+    assert p.fit["scale_used"] == again.fit["scale_used"]
+
+
+def test_default_weak_data_gives_noncentered():
+    # eight schools: one noisy observation per school
+    from decenter.examples.eight_schools import centered_model
+
+    d = decenter.plan(centered_model())["theta"]
+    assert d.action == "rewrite" and d.lam is None
+    assert d.new_name == "theta_offset"
+
+
+def test_default_strong_data_gives_centered():
+    m = _grouped_model([300] * 6, sigma_y=1.0, tau=1.0)
+    d = decenter.plan(m)["theta"]
+    # I s^2 is about 18 here (300 observations, s = 0.24): lam 0.947, just under the snap
+    assert d.action == "keep" or np.min(d.lam) > 0.9
+
+
+def test_default_hyperparameters_at_their_marginal_mode():
+    # the joint mode of the non-centered model sends the group scale to its prior's tail
+    # (about 29 on eight schools); the marginal correction keeps it near the posterior's bulk
+    from decenter.examples.eight_schools import centered_model
+
+    p = decenter.plan(centered_model())
+    assert 1.0 < p.fit["scale_at_mode"]["theta"] < 10.0
+    assert p.fit["scale_used"]["theta"] < p.fit["scale_at_mode"]["theta"]
+
+
+def test_fit_failure_falls_back_to_noncentered(monkeypatch):
+    import decenter.laplace
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("no mode")
+
+    monkeypatch.setattr(decenter.laplace, "laplace_fit", broken)
+    m = _grouped_model([300] * 3)
+    p = decenter.plan(m)
+    assert p["theta"].action == "rewrite" and p["theta"].lam is None
+    assert p.fit["converged"] is False
+    assert "FloatingPointError: no mode" in p.notes[0] and "fallback" in p.notes[0]
+
+
+def test_names_are_offset_under_every_strategy(mixed):
+    m, p = mixed
+    assert p["theta"].lam is not None  # partially centered ...
+    assert p["theta"].new_name == "theta_offset"  # ... and still named x_offset
+    for strategy in ("noncentered", 0.5, {"theta": np.linspace(0, 1, 6)}):
+        assert decenter.plan(m, strategy=strategy)["theta"].new_name == "theta_offset"
+
+
+def test_offset_name_collision_is_avoided():
+    with pm.Model() as m:
+        tau = pm.HalfNormal("tau")
+        pm.Normal("theta_offset", 0, 1)
+        pm.Normal("theta", 0, tau, shape=2)
+    assert decenter.plan(m, strategy=0.5)["theta"].new_name == "theta_offset_1"
+
+
+def test_base_plan_refuses_fit_strategies_with_a_pointer():
+    m = _grouped_model([2, 2])
+    with pytest.raises(ValueError, match="decenter.plan"):
+        plan(m, strategy="auto")
+
+
+def test_with_lams_applies_and_snaps_to_keep():
+    m = _grouped_model([2, 2])
+    p = with_lams(m, plan(m), {"theta": [1.0, 1.0]}, "test")
+    assert p["theta"].action == "keep" and "lam = 1 (test)" in p["theta"].reason
+    assert plan(m)["theta"].action == "rewrite"  # the base plan was not changed
+
+
+# ---------------------------------------------------------------- the NUTS pilot (sampling)
+
+
+@pytest.fixture(scope="module")
+def mixed_pilot():
+    m = _grouped_model([1, 2, 5, 20, 100, 400], tau=1.0)
+    return m, decenter.plan(m, strategy="pilot", random_seed=7)
 
 
 @pytest.mark.slow
-def test_weak_balanced_data_gives_noncentered():
+def test_pilot_weak_balanced_data_gives_noncentered():
     m = _grouped_model([1] * 8, sigma_y=10.0, tau=0.5)
-    d = decenter.plan(m, strategy="auto", random_seed=1)["theta"]
+    d = decenter.plan(m, strategy="pilot", random_seed=1)["theta"]
     assert d.action == "rewrite"
     assert d.lam is None or np.max(d.lam) < 0.15
 
 
 @pytest.mark.slow
-def test_strong_data_gives_centered():
-    m = _grouped_model([300] * 6, sigma_y=1.0, tau=1.0)
-    d = decenter.plan(m, strategy="auto", random_seed=1)["theta"]
-    assert d.action == "keep" or np.min(d.lam) > 0.85
-
-
-@pytest.mark.slow
-def test_lam_increases_with_group_size(mixed_plan):
-    _, p = mixed_plan
+def test_pilot_lam_increases_with_group_size(mixed_pilot):
+    _, p = mixed_pilot
     lam = np.asarray(p["theta"].lam, dtype=float)
     assert lam.shape == (6,)
     assert np.all(np.diff(lam) >= 0)
@@ -145,18 +242,16 @@ def test_lam_increases_with_group_size(mixed_plan):
 
 
 @pytest.mark.slow
-def test_notes_say_pilot_cost_and_lams(mixed_plan):
-    _, p = mixed_plan
+def test_pilot_notes_say_cost_and_lams(mixed_pilot):
+    _, p = mixed_pilot
     text = "\n".join(p.notes)
-    assert "pilot" in text and "gradient evaluations" in text and " s," in text
+    assert "pilot: nutpie NUTS" in text and "gradient evaluations" in text and " s," in text
     assert "theta: lam" in text
-    assert "auto: pilot" in str(p)
+    assert p.fit["method"] == "pilot" and p.fit["gradients"] > 0
 
 
 @pytest.mark.slow
-def test_deterministic_given_seed(mixed_plan):
-    m, p = mixed_plan
-    again = decenter.plan(m, strategy="auto", random_seed=7)
+def test_pilot_deterministic_given_seed(mixed_pilot):
+    m, p = mixed_pilot
+    again = decenter.plan(m, strategy="pilot", random_seed=7)
     np.testing.assert_array_equal(np.asarray(p["theta"].lam), np.asarray(again["theta"].lam))
-    new = decenter.transform(m, strategy="auto", random_seed=7)
-    assert "theta_eta" in [v.name for v in new.free_RVs]

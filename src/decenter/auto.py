@@ -103,9 +103,7 @@ def plan(
     ('rewrite', 'theta_offset', True)
     """
     if not (isinstance(strategy, str) and strategy in FIT_STRATEGIES):
-        return _base_plan(
-            model, vars, strategy=strategy, include_loc_only=include_loc_only
-        )
+        return _base_plan(model, vars, strategy=strategy, include_loc_only=include_loc_only)
     base = _base_plan(model, vars, strategy="noncentered", include_loc_only=include_loc_only)
     lams, notes, fit = choose_lams(model, base, strategy=strategy, random_seed=random_seed)
     result = with_lams(model, base, lams, strategy)

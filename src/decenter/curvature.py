@@ -33,7 +33,15 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 
 from decenter.families import find_rule
 
-__all__ = ["information", "InformationFn", "Info", "SCALE_QUANTILE", "SNAP", "EXACT_HESSIAN_MAX", "N_PROBES"]
+__all__ = [
+    "information",
+    "InformationFn",
+    "Info",
+    "SCALE_QUANTILE",
+    "SNAP",
+    "EXACT_HESSIAN_MAX",
+    "N_PROBES",
+]
 
 #: Quantile of the scale's pilot draws used as ``s_k`` by the pilot strategy.
 SCALE_QUANTILE = 0.1

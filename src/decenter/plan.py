@@ -380,9 +380,7 @@ def with_lams(model: pm.Model, base: Plan, lams: Mapping[str, Any], source: str)
     >>> p["theta"].lam.tolist(), p["theta"].new_name
     ([0.0, 1.0], 'theta_offset')
     """
-    result = Plan(
-        [copy.copy(d) for d in base.decisions], strategy=source, notes=list(base.notes)
-    )
+    result = Plan([copy.copy(d) for d in base.decisions], strategy=source, notes=list(base.notes))
     for d in result.rewrites:
         if d.name in lams:
             lam = _check_lam(lams[d.name], f"lam of {d.name!r}")
