@@ -255,3 +255,12 @@ def test_pilot_deterministic_given_seed(mixed_pilot):
     m, p = mixed_pilot
     again = decenter.plan(m, strategy="pilot", random_seed=7)
     np.testing.assert_array_equal(np.asarray(p["theta"].lam), np.asarray(again["theta"].lam))
+
+
+def test_transform_twice_leaves_partially_centered_offsets(mixed):
+    m, _ = mixed
+    once = decenter.transform(m)
+    assert once._decenter_plan["theta"].lam is not None  # theta_offset depends on mu, tau
+    twice = decenter.plan(once)
+    assert twice.rewrites == [] and twice.fit == {}
+    assert "already reparameterized by decenter" in twice["theta_offset"].reason

@@ -340,10 +340,14 @@ def plan(
     decisions: list[Decision] = []
     rules: dict[str, Rule] = {}
     graph = model_graph(model)
+    previous = getattr(model, "_decenter_plan", None)  # a model decenter already rewrote
+    done = {d.new_name: d.name for d in previous.rewrites} if previous else {}
     for rv in model.free_RVs:
         d, rule = _candidate(model, rv, include_loc_only, graph)
         if d.rewrite and selected is not None and d.name not in selected:
             d.action, d.reason = "keep", f"not in vars ({d.reason})"
+        if d.rewrite and d.name in done:  # partially centered offsets are hierarchical again
+            d.action, d.reason = "keep", f"already reparameterized by decenter (of {done[d.name]})"
         if d.rewrite:
             rules[d.name] = rule
         decisions.append(d)
