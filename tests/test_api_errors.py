@@ -121,7 +121,7 @@ def test_strategy_typo_lists_the_choices(schools, typo):
     with pytest.raises(ValueError) as err:
         decenter.transform(schools, strategy=typo)
     msg = str(err.value)
-    assert "'noncentered', 'centered', 'auto'" in msg
+    assert "'auto', 'pilot', 'noncentered', 'centered'" in msg
     assert "a number in [0, 1]" in msg and "a dict" in msg
     assert repr(typo) in msg
 
@@ -185,7 +185,7 @@ def test_strategy_dict_good_values(schools):
     lam = np.linspace(0, 1, 8)
     p = decenter.plan(schools, strategy={"theta": lam})
     np.testing.assert_array_equal(p["theta"].lam, lam)
-    assert p["theta"].new_name == "theta_eta"
+    assert p["theta"].new_name == "theta_offset"
     # a dict entry for a variable that is not rewritten changes nothing; the reason says why
     p = decenter.plan(schools, strategy={"mu": 0.5})
     assert p["mu"].action == "keep" and "not hierarchical" in p["mu"].reason
@@ -224,7 +224,7 @@ def test_vars_and_strategy_dict_together(schools):
     assert p.rewrites == []
     assert p["theta"].reason.startswith("not in vars")
     p = decenter.plan(schools, vars=["theta"], strategy={"theta": 0.5})
-    assert p["theta"].lam == 0.5 and p["theta"].new_name == "theta_eta"
+    assert p["theta"].lam == 0.5 and p["theta"].new_name == "theta_offset"
 
 
 @pytest.mark.parametrize("args", [(None, "m"), ("m", "x")])

@@ -264,3 +264,13 @@ def test_transform_twice_leaves_partially_centered_offsets(mixed):
     twice = decenter.plan(once)
     assert twice.rewrites == [] and twice.fit == {}
     assert "already reparameterized by decenter" in twice["theta_offset"].reason
+
+
+def test_default_on_a_scalar_variable():
+    with pm.Model() as m:
+        tau = pm.HalfNormal("tau")
+        x = pm.Normal("x", 0, tau)
+        pm.Normal("y", x, 1.0, observed=np.zeros(50))
+    d = decenter.plan(m)["x"]
+    assert d.new_name == "x_offset"
+    assert d.action == "keep" or 0 <= float(np.asarray(d.lam if d.lam is not None else 0)) <= 1

@@ -228,7 +228,7 @@ def test_explain_text_table():
     r = decenter("explain", "schools.py", "--strategy", "0.3")
     assert r.returncode == 0, r.stderr
     row = next(line.split() for line in r.stdout.splitlines() if line.startswith("theta "))
-    assert row[:5] == ["theta", "Normal", "rewrite", "0.3", "theta_eta"]
+    assert row[:5] == ["theta", "Normal", "rewrite", "0.3", "theta_offset"]
     assert "scale depends on free variable tau" in r.stdout
 
 

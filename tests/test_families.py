@@ -78,7 +78,7 @@ def test_partial_centering_verified(family, lam):
     p = new._decenter_plan
     if lam == "array":
         np.testing.assert_array_equal(p["with_dims"].lam, [0.0, 0.5, 1.0])
-        assert p["with_dims"].new_name == "with_dims_eta"
+        assert p["with_dims"].new_name == "with_dims_offset"
         assert p["nested"].lam is None and p["nested"].new_name == "nested_offset"
     else:
         assert all(d.lam == 0.3 for d in p.rewrites)

@@ -66,7 +66,7 @@ class Info:
 
     @property
     def lam(self) -> np.ndarray:
-        lam = self.lam_raw.copy()
+        lam = np.array(self.lam_raw, dtype=float)  # a 0-d array for a scalar variable
         lam[lam < SNAP] = 0.0
         lam[lam > 1 - SNAP] = 1.0
         return lam
