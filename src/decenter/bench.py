@@ -59,8 +59,8 @@ def _prepare(model, strategy: str, seed: int):
     if strategy == "noncentered":
         return decenter.transform(model), 0, {}
     if strategy == "auto":
-        new = decenter.transform(model, strategy="auto", random_seed=seed)
-        notes = new._decenter_plan.notes
+        new, plan = decenter.transform(model, strategy="auto", random_seed=seed, return_plan=True)
+        notes = plan.notes
         m = re.search(r"(\d+) gradient evaluations", " ".join(notes))
         return new, int(m.group(1)) if m else 0, {"notes": notes}
     if strategy == "vip":

@@ -809,6 +809,7 @@ def _vars(args) -> list[str] | None:
 
 
 def _transform(model, args):
+    """(new model, plan)."""
     import decenter
 
     return decenter.transform(
@@ -817,13 +818,13 @@ def _transform(model, args):
         strategy=args.strategy,
         include_loc_only=args.include_loc_only,
         random_seed=args.seed,
+        return_plan=True,
     )
 
 
 def cmd_diff(args) -> int:
     model, label = load_target(args.target)
-    new = _transform(model, args)
-    plan = new._decenter_plan
+    new, plan = _transform(model, args)
     if args.format == "dot":
         sys.stdout.write(
             model_dot(model, new, plan=plan, labels=(label, f"{label} (decenter)")) + "\n"
@@ -882,15 +883,16 @@ def _verify(model, other, *, n_points: int = 20, seed: int | None = None):
 
 
 def _other(args, model):
+    """The model to compare with and the plan that made it (None for --against)."""
     if args.against:
         other, _ = load_target(args.against)
-        return other
+        return other, None
     return _transform(model, args)
 
 
 def cmd_verify(args) -> int:
     model, label = load_target(args.target)
-    other = _other(args, model)
+    other, _ = _other(args, model)
     report = _verify(model, other, n_points=args.points, seed=args.seed)
     if args.format == "json":
         _print_json(
@@ -938,7 +940,7 @@ def _sample_and_report(console, model, other, args):
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
-        sampler=args.sampler,
+        nuts_sampler=args.sampler,
         random_seed=args.seed,
         progressbar=progress,
     )
@@ -955,7 +957,7 @@ def cmd_check(args) -> int:
 
     _check_sampler(args.sampler)
     model, label = load_target(args.target)
-    other = _other(args, model)
+    other, plan = _other(args, model)
     console = _console()
     report = _verify(model, other, n_points=args.points, seed=args.seed)
     ok = bool(report.ok)
@@ -978,7 +980,6 @@ def cmd_check(args) -> int:
         for path in save_plots(cmp, args.plot):
             console.print(Text(f"saved {path}"))
     if args.json:
-        plan = getattr(other, "_decenter_plan", None)
         _write_json(
             args.json,
             {
@@ -1021,8 +1022,7 @@ def cmd_demo(args) -> int:
         )
     )
     model = centered_model(df)
-    new = decenter.transform(model)
-    plan = new._decenter_plan
+    new, plan = decenter.transform(model, return_plan=True)
 
     console.print(Rule("1. the model before and after (decenter diff)"))
     _print_diff(console, unified_diff(model, new, names=("radon (centered)", "radon (decenter)")))
