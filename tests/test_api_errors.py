@@ -3,6 +3,8 @@ to do, raised before any work is done, and the user's model left as it was."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -398,3 +400,133 @@ def test_compare_with_both_sampler_names_is_an_error(schools, sample_spy):
     assert sample_spy == []  # checked before any sampling
     with pytest.raises(ValueError, match="nuts_sampler must be one of"):
         decenter.compare(schools, nuts_sampler="stan")
+
+
+# --- the command line: every option checked before any work, for every command --------------
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+TARGETED = {"diff", "explain", "verify", "check"}
+SEED_RANGE = "(an integer in [0, 4294967295])"
+CLI_CASES = [
+    # (commands, option and value, what the one line says)
+    (["diff", "explain", "verify", "check", "demo", "bench"], ["--seed", "-1"], SEED_RANGE),
+    (["diff", "explain", "verify", "check", "demo", "bench"], ["--seed", "4294967296"], SEED_RANGE),
+    (["diff", "explain", "verify", "check"], ["--strategy", "bogus"], "invalid strategy 'bogus'"),
+    (
+        ["check", "demo", "bench"],
+        ["--draws", "-5"],
+        "must be at least 1, got -5 (an integer in [1, ",
+    ),
+    (["check", "demo", "bench"], ["--draws", "many"], "expected a positive integer, got 'many'"),
+    (["check", "demo", "bench"], ["--tune", "-1"], "must be >= 0, got -1 (an integer in [0, "),
+    (
+        ["check", "demo", "bench"],
+        ["--chains", "0"],
+        "must be at least 1, got 0 (an integer in [1, 1000])",
+    ),
+    (
+        ["check", "demo", "bench"],
+        ["--chains", "99999999999999999999"],
+        "must be at most 1000, got 99999999999999999999",
+    ),
+    (["bench"], ["--seeds", "1", "-1"], "must be >= 0, got -1"),
+    (["verify", "check"], ["--points", "0"], "must be at least 1, got 0"),
+    (["check", "demo"], ["--sampler", "stan"], "invalid choice: 'stan'"),
+    (["check"], ["--plot", "/proc/nope"], "cannot write to /proc/nope"),
+    (["check", "bench"], ["--json", "/proc/nope.json"], "cannot write to /proc/nope.json"),
+    (["demo"], ["--out", "/proc/forbidden"], "cannot write to /proc/forbidden"),
+    (["bench"], ["--models", "no_such_model"], "invalid choice: 'no_such_model'"),
+    (["bench"], ["--strategies", "bogus"], "invalid choice: 'bogus'"),
+    (["bench"], ["--suite", "bogus"], "invalid choice: 'bogus'"),
+]
+CLI_TABLE = [
+    pytest.param(cmd, opt, needle, id=f"{cmd} {' '.join(opt)}")
+    for cmds, opt, needle in CLI_CASES
+    for cmd in cmds
+]
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fail the test if anything is sampled, verified or transformed."""
+
+    def boom(*args, **kwargs):
+        raise AssertionError("work started before the options were checked")
+
+    compare_module = importlib.import_module("decenter.compare")
+    monkeypatch.setattr(pm, "sample", boom)
+    monkeypatch.setattr(decenter, "transform", boom)
+    monkeypatch.setattr(decenter, "verify", boom)
+    monkeypatch.setattr(compare_module, "compare", boom)
+    monkeypatch.chdir(FIXTURES)
+
+
+def run_cli(argv, capsys):
+    from decenter.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's usage errors exit from the parser, as in argparse
+        code = e.code
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cmd, option, needle", CLI_TABLE)
+def test_every_command_checks_its_options_first(cmd, option, needle, capsys, no_work):
+    argv = [cmd, *(["schools.py"] if cmd in TARGETED else []), *option]
+    code, err = run_cli(argv, capsys)
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith(f"decenter: error: argument {option[0]}"), lines[0]
+    assert needle in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("cmd", ["diff", "explain", "verify", "check", "demo", "bench"])
+def test_every_command_has_no_progress_seed_and_debug(cmd, capsys):
+    code, _ = run_cli([cmd, "-h"], capsys)
+    assert code == 0
+    from decenter.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices[cmd]
+    options = {o for a in sub._actions for o in a.option_strings}
+    assert {"--no-progress", "--seed", "--debug"} <= options, options
+
+
+def test_bench_options_are_the_cli_parser(capsys):
+    """bench's options, defaults and checks come from the one CLI parser."""
+    from decenter.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "--seeds", "4", "5", "--draws", "10"])
+    assert args.seeds == [4, 5] and args.draws == 10 and args.chains == 4
+    assert args.suite == "synthetic" and args.scaling is False and args.no_progress is False
+
+
+def test_missing_sampler_names_the_extra(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "numpyro" else real(name, *a)
+    )
+    monkeypatch.chdir(FIXTURES)
+    code, err = run_cli(["check", "schools.py", "--sampler", "numpyro"], capsys)
+    assert code == 2
+    assert err.strip() == (
+        "decenter: error: sampler 'numpyro' is not installed: pip install \"decenter[jax]\""
+    )
+
+
+def test_check_with_nothing_to_rewrite_does_not_sample(capsys, monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("sampled a model with nothing to rewrite")
+
+    monkeypatch.setattr(pm, "sample", boom)
+    monkeypatch.setattr(importlib.import_module("decenter.compare"), "compare", boom)
+    monkeypatch.chdir(FIXTURES)
+    from decenter.cli import main
+
+    assert main(["check", "schools.py", "--var-names", "mu", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to rewrite: schools and its rewrite are the same model" in out
+    assert "not sampling it twice" in out

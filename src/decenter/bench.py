@@ -35,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["add_arguments", "run", "run_one", "summarize", "format_table", "main"]
+__all__ = ["run", "run_one", "summarize", "format_table", "main"]
 
 STRATEGIES = ("centered", "noncentered", "auto", "vip")
 #: ADVI steps of the VIP fit (pm.fit's default, as in the pymc-extras example)
@@ -166,64 +166,59 @@ def summarize(results: Sequence[dict]) -> list[dict]:
 
 
 def format_table(rows: Sequence[dict]) -> str:
-    """A Markdown table of :func:`summarize` rows."""
-    head = (
-        "| model | strategy | ESS/grad x1000 (range) | x best of C/NC | ESS/grad incl. tune+pilot x1000 "
-        "| ESS/s (range) | seconds | divergences (max) | max R-hat |"
-    )
-    lines = [head, "|" + "---|" * 9]
+    """A Markdown table of :func:`summarize` rows (drawn by :mod:`decenter.render`)."""
+    from decenter.render import table_text
+
+    head = [
+        "model",
+        "strategy",
+        "ESS/grad x1000 (range)",
+        "x best of C/NC",
+        "ESS/grad incl. tune+pilot x1000",
+        "ESS/s (range)",
+        "seconds",
+        "divergences (max)",
+        "max R-hat",
+    ]
+    body = []
     for r in rows:
         lo, hi = r["ess_per_grad_range"]
         slo, shi = r["ess_per_s_range"]
-        ratio = f"{r['vs_best']:.2f}" if "vs_best" in r else ""
-        lines.append(
-            f"| {r['model']} | {r['strategy']} | {1000 * r['ess_per_grad']:.1f} "
-            f"({1000 * lo:.1f}-{1000 * hi:.1f}) | {ratio} | {1000 * r['ess_per_grad_total']:.1f} "
-            f"| {r['ess_per_s']:.0f} ({slo:.0f}-{shi:.0f}) | {r['seconds']:.1f} "
-            f"| {r['divergences']:.0f} ({r['divergences_range'][1]:.0f}) | {r['rhat_max']:.3f} |"
+        body.append(
+            [
+                r["model"],
+                r["strategy"],
+                f"{1000 * r['ess_per_grad']:.1f} ({1000 * lo:.1f}-{1000 * hi:.1f})",
+                f"{r['vs_best']:.2f}" if "vs_best" in r else "",
+                f"{1000 * r['ess_per_grad_total']:.1f}",
+                f"{r['ess_per_s']:.0f} ({slo:.0f}-{shi:.0f})",
+                f"{r['seconds']:.1f}",
+                f"{r['divergences']:.0f} ({r['divergences_range'][1]:.0f})",
+                f"{r['rhat_max']:.3f}",
+            ]
         )
-    return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``decenter bench``."""
-    from decenter.examples.suite import SUITE
-
-    parser.add_argument(
-        "--models",
-        nargs="+",
-        default=list(SUITE),
-        choices=list(SUITE),
-        metavar="MODEL",
-        help=f"suite models (default: all of {', '.join(SUITE)})",
-    )
-    parser.add_argument(
-        "--strategies",
-        nargs="+",
-        default=list(STRATEGIES),
-        choices=STRATEGIES,
-        help="strategies to compare; vip runs only when pymc-extras is installed",
-    )
-    parser.add_argument(
-        "--seeds", nargs="+", type=int, default=[1, 2, 3], help="random seeds (default 1 2 3)"
-    )
-    parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
-    parser.add_argument("--chains", type=int, default=4)
-    parser.add_argument("--json", metavar="PATH", help="write every run and the summary as JSON")
+    return table_text(head, body, markdown=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmark; print a Markdown table; return a process exit code."""
+    """Run the benchmark (options checked by ``decenter bench``); print a Markdown table."""
+    from decenter._progress import stage
+
     strategies = list(args.strategies)
     if "vip" in strategies and not _vip_available():
         print("vip: pymc-extras is not installed (or does not import); skipped", file=sys.stderr)
         strategies.remove("vip")
+    show = not getattr(args, "no_progress", False)
     results: list[dict] = []
+    total, done = len(args.models) * len(args.seeds) * len(strategies), 0
     for model in args.models:
         for seed in args.seeds:
             for strategy in strategies:
-                with warnings.catch_warnings():
+                done += 1
+                with (
+                    stage(f"[{done}/{total}] {model} {strategy} seed={seed}", enabled=show),
+                    warnings.catch_warnings(),
+                ):
                     warnings.simplefilter("ignore")
                     r = run_one(
                         model,
@@ -255,16 +250,21 @@ def _dump(
 ) -> None:
     with open(path, "w") as f:
         json.dump(
-            {"args": vars(args), "runs": results, "summary": rows or summarize(results)},
+            {
+                "args": {k: v for k, v in vars(args).items() if not callable(v)},
+                "runs": results,
+                "summary": rows or summarize(results),
+            },
             f,
             indent=1,
         )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="decenter bench", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    """``python -m decenter.bench ...`` is ``decenter bench ...`` (the same checked options)."""
+    from decenter.cli import main as cli_main
+
+    return cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
