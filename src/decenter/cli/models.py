@@ -15,6 +15,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from decenter._pymc import dist_name
+
 __all__ = ["model_lines", "model_dot", "unified_diff"]
 
 
@@ -57,9 +59,7 @@ class _Printer:
             params = list(op.dist_params(rv.owner))
         except Exception:
             params = [x for x in rv.owner.inputs if not isinstance(x.type, RandomType | NoneTypeT)]
-        print_name = getattr(op, "_print_name", None)
-        dname = print_name[0] if print_name else type(op).__name__.removesuffix("RV")
-        return f"{dname}({', '.join(self.expr(p) for p in params)})"
+        return f"{dist_name(op)}({', '.join(self.expr(p) for p in params)})"
 
     def expr(self, var) -> str:
         return self._expr(var)[0]
