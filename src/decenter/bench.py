@@ -20,7 +20,8 @@ Examples
 >>> sorted(r)[:4]
 ['chains', 'divergences', 'draws', 'ess_min']
 
-From the shell: ``python -m decenter.bench --models eight_schools --seeds 1 2``.
+From the shell: ``decenter bench --models eight_schools --seeds 1 2`` (or
+``python -m decenter.bench ...``, the same command).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["run", "run_one", "summarize", "format_table", "main"]
+__all__ = ["run", "run_one", "summarize", "format_table"]
 
 STRATEGIES = ("centered", "noncentered", "auto", "vip")
 #: ADVI steps of the VIP fit (pm.fit's default, as in the pymc-extras example)
@@ -260,12 +261,7 @@ def _dump(
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m decenter.bench ...`` is ``decenter bench ...`` (the same checked options)."""
-    from decenter.cli import main as cli_main
+if __name__ == "__main__":  # `python -m decenter.bench ...` is `decenter bench ...`
+    from decenter.cli import main
 
-    return cli_main(["bench", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(["bench", *sys.argv[1:]]))

@@ -203,20 +203,9 @@ class Comparison:
         return out
 
     def __str__(self) -> str:
-        s = self.settings
-        lines = [
-            f"sampler={self.original.sampler}, chains={s['chains']}, draws={s['draws']}, "
-            f"tune={s['tune']}, random_seed={s['random_seed']}",
-            "",
-        ]
-        lines += _table([("", "original", "transformed"), *self.rows()])
-        lines.append("")
-        lines += _table([("variable", "bulk ESS", "tail ESS", "R-hat"), *self.var_rows()])
-        lines.append("")
-        lines.append(f"posteriors: {self.agreement}")
-        lines.append(f"verdict: {self.verdict}")
-        lines += [f"  - {r}" for r in self.reasons]
-        return "\n".join(lines)
+        from decenter.render import comparison_text
+
+        return comparison_text(self)
 
     def _repr_pretty_(self, p, cycle):  # IPython
         p.text(str(self))
@@ -582,16 +571,6 @@ def _verdict(o: RunSummary, t: RunSummary, agreement: Agreement) -> tuple[str, l
     if ratio is None or 1 / EFFICIENCY_MARGIN < ratio < EFFICIENCY_MARGIN:
         return "similar", reasons
     return ("better" if ratio > 1 else "worse"), reasons
-
-
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for i, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return lines
 
 
 def _fmt(x: Any, digits: int) -> str:
