@@ -93,10 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
-        # every option is checked before any work: output paths, then the command's own checks
+        # every option is checked before any work: output paths, then the command's own checks;
+        # a bad option exits like one argparse rejects
         check_outputs(args)
         if hasattr(args, "check"):
             args.check(args)
+    except CliError as e:
+        sys.stderr.write(f"{PROG}: error: {e} (see {PROG} {args.command} -h)\n")
+        raise SystemExit(2) from None
+    try:
         return int(args.func(args))
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
