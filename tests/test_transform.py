@@ -277,7 +277,7 @@ def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair, seed):
 
     The claim: the funnel between sigma_b and b goes away. The non-centered run diverges no more
     than the centered one (and barely at all), and the bulk ESS of the funnel's scale sigma_b
-    rises by a margin. Margins are set from RADON_SEEDS seeds (see the comments); at this
+    rises by a margin. Margins are set from 12 seeds (shifts 0-11; see the comments); at this
     length the centered run often shows no divergences at all, so the ESS carries the claim.
     """
     import arviz as az
@@ -298,5 +298,14 @@ def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair, seed):
     div_c, ess_c = summary(idata_c)
     div_n, ess_n = summary(idata_n)
     print(f"centered: {div_c} divergences, ESS {ess_c:.0f}; transformed: {div_n}, {ess_n:.0f}")
-    # MEASURED_RADON
+    # Measured over DECENTER_TEST_SEED 0-11 (13 runs; nice'd, 2 busy cores), min / median / max:
+    #   centered:      divergences 0 / 11 / 500,  ESS(sigma_b) 2.6 / 19.5 / 43
+    #   non-centered:  divergences 0 / 0 / 2,     ESS(sigma_b) 120 / 187 / 235
+    #   ESS ratio 4.4 / 9.6 / 66 (ESS per gradient evaluation: 6.9 / 12 / 74)
+    assert div_n <= 5  # measured at most 2
+    # divergences fall wherever the centered run found its funnel; at this length it may not
+    # (0 divergences at 4 of 12 seeds), so a strict per-seed "fewer" would fail on ties near 0
+    assert div_n < div_c or div_c <= 5
+    assert ess_n >= 60  # half the lowest measured (120)
+    assert ess_n >= 2 * ess_c  # the funnel scale's ESS rises: lowest measured ratio 4.4
     assert {"a", "b", "a_offset", "b_offset"} <= set(idata_n.posterior.data_vars)
