@@ -119,11 +119,13 @@ def test_round_trip_posterior_into_the_original_model(seed):
     y_pp = pp.posterior_predictive["y"]
     assert y_pp.shape == (CHAINS, DRAWS, y.size)
     assert np.all(np.isfinite(y_pp.values))
-    # MEASURED_ROUNDTRIP
-    assert abs(float(y_pp.mean()) - y.mean()) < 0.2
+    # |mean of predictions - mean of data|, measured at DECENTER_TEST_SEED 0-11 (min / median /
+    # max): overall 0.000 / 0.004 / 0.015, worst group 0.012 / 0.038 / 0.066. Predicting from
+    # the prior instead would miss the group means (-1, 0, 1, 2) by about 1.
+    assert abs(float(y_pp.mean()) - y.mean()) < 0.05
     # per group too: the group effects came from the transformed model's posterior
     for k in range(4):
-        assert abs(float(y_pp.values[..., g == k].mean()) - y[g == k].mean()) < 0.4
+        assert abs(float(y_pp.values[..., g == k].mean()) - y[g == k].mean()) < 0.2
     # the original model was not resampled: "a" is not among the predicted variables
     assert list(pp.posterior_predictive.data_vars) == ["y"]
 
