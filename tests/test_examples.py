@@ -29,11 +29,13 @@ from decenter.examples.suite import SUITE
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 
 try:  # the real-world suite is optional in this tree; when it exists it is tested, never skipped
-    from decenter.examples.real import REAL_SUITE
+    real = importlib.import_module("decenter.examples.real")
 except ModuleNotFoundError as err:
     if err.name != "decenter.examples.real":
         raise  # the module exists but one of its imports is missing: fail, do not hide it
-    REAL_SUITE = {}
+    REAL_SUITE, LARGE = {}, ()
+else:
+    REAL_SUITE, LARGE = real.REAL_SUITE, tuple(getattr(real, "LARGE", ()))
 
 
 def _example_files() -> dict[str, object]:
@@ -110,7 +112,13 @@ MODELS = {f"suite:{k}": f for k, f in SUITE.items()} | {
 }
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize(
+    "name",
+    [  # the large real data sets take a minute to verify: slow (still run by `make test`)
+        pytest.param(n, marks=pytest.mark.slow) if n.removeprefix("real:") in LARGE else n
+        for n in sorted(MODELS)
+    ],
+)
 def test_suite_model_is_transformed_and_verified(name, seed):
     model = MODELS[name]()
     new = assert_transform_verified(model, seed)
