@@ -302,10 +302,13 @@ def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair, seed):
     #   centered:      divergences 0 / 11 / 500,  ESS(sigma_b) 2.6 / 19.5 / 43
     #   non-centered:  divergences 0 / 0 / 2,     ESS(sigma_b) 120 / 187 / 235
     #   ESS ratio 4.4 / 9.6 / 66 (ESS per gradient evaluation: 6.9 / 12 / 74)
+    # A fixed seed does not fix the run exactly (it depends on what the process sampled before):
+    # this test in fresh processes at shifts 1 and 2 gave centered 2 and 0 divergences, ESS 7
+    # and 63 (above the 43 measured), transformed 0 and 0, ESS 159 and 187: ratios 23 and 3.0.
     assert div_n <= 5  # measured at most 2
     # divergences fall wherever the centered run found its funnel; at this length it may not
     # (0 divergences at 4 of 12 seeds), so a strict per-seed "fewer" would fail on ties near 0
     assert div_n < div_c or div_c <= 5
     assert ess_n >= 60  # half the lowest measured (120)
-    assert ess_n >= 2 * ess_c  # the funnel scale's ESS rises: lowest measured ratio 4.4
+    assert ess_n >= 1.5 * ess_c  # the funnel scale's ESS rises: lowest ratio seen 3.0
     assert {"a", "b", "a_offset", "b_offset"} <= set(idata_n.posterior.data_vars)
