@@ -271,26 +271,23 @@ def test_transform_verify_flag(radon_pair):
 
 
 @pytest.mark.slow
-def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair):
-    """PyMC's defaults (4 chains x 1000 draws, 1000 tune), PyMC's own NUTS, fixed seed.
+def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair, seed):
+    """PyMC's own NUTS, 2 chains x 500 draws after 500 tuning steps, both models at one seed.
 
-    Measured here with seeds 1, 2, 3: centered 452 / 108 / 19 divergences and bulk ESS(sigma_b)
-    9 / 19 / 58; transformed 0 / 0 / 0 divergences and ESS 643 / 635 / 733 (11x to 70x). With
-    nutpie the centered model hides its funnel better (0 to 622 divergences) but the ESS ratio
-    is 6x to 97x. The asserted margins (<= 5 divergences, >= 10 fewer than centered, >= 5x ESS)
-    hold on every seed measured.
+    The claim: the funnel between sigma_b and b goes away. The non-centered run diverges no more
+    than the centered one (and barely at all), and the bulk ESS of the funnel's scale sigma_b
+    rises by a margin. Margins are set from 12 seeds (shifts 0-11; see the comments); at this
+    length the centered run often shows no divergences at all, so the ESS carries the claim.
     """
     import arviz as az
 
     centered, _ = radon_pair
     new = decenter.transform(centered)
-    kw = dict(draws=1000, tune=1000, chains=4, cores=2, random_seed=2, progressbar=False)
+    kw = dict(draws=500, tune=500, chains=2, cores=1, random_seed=seed, progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with centered:
-            idata_c = pm.sample(nuts_sampler="pymc", **kw)
-        with new:
-            idata_n = pm.sample(nuts_sampler="pymc", **kw)
+        idata_c = pm.sample(nuts_sampler="pymc", model=centered, **kw)
+        idata_n = pm.sample(nuts_sampler="pymc", model=new, **kw)
 
     def summary(idata):
         div = int(idata.sample_stats["diverging"].sum())
@@ -300,7 +297,17 @@ def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair):
     div_c, ess_c = summary(idata_c)
     div_n, ess_n = summary(idata_n)
     print(f"centered: {div_c} divergences, ESS {ess_c:.0f}; transformed: {div_n}, {ess_n:.0f}")
-    assert div_n <= 5
-    assert div_c >= div_n + 10
-    assert ess_n >= 5 * ess_c
+    # Measured over DECENTER_TEST_SEED 0-11 (13 runs; nice'd, 2 busy cores), min / median / max:
+    #   centered:      divergences 0 / 11 / 500,  ESS(sigma_b) 2.6 / 19.5 / 43
+    #   non-centered:  divergences 0 / 0 / 2,     ESS(sigma_b) 120 / 187 / 235
+    #   ESS ratio 4.4 / 9.6 / 66 (ESS per gradient evaluation: 6.9 / 12 / 74)
+    # A fixed seed does not fix the run exactly (it depends on what the process sampled before):
+    # this test in fresh processes at shifts 1 and 2 gave centered 2 and 0 divergences, ESS 7
+    # and 63 (above the 43 measured), transformed 0 and 0, ESS 159 and 187: ratios 23 and 3.0.
+    assert div_n <= 5  # measured at most 2
+    # divergences fall wherever the centered run found its funnel; at this length it may not
+    # (0 divergences at 4 of 12 seeds), so a strict per-seed "fewer" would fail on ties near 0
+    assert div_n < div_c or div_c <= 5
+    assert ess_n >= 60  # half the lowest measured (120)
+    assert ess_n >= 1.5 * ess_c  # the funnel scale's ESS rises: lowest ratio seen 3.0
     assert {"a", "b", "a_offset", "b_offset"} <= set(idata_n.posterior.data_vars)
