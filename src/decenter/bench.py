@@ -35,9 +35,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["add_arguments", "run", "run_one", "summarize", "format_table", "main"]
+__all__ = [
+    "add_arguments",
+    "run",
+    "run_one",
+    "run_suite",
+    "summarize",
+    "targets",
+    "format_table",
+    "main",
+]
 
-STRATEGIES = ("centered", "noncentered", "auto", "vip")
+STRATEGIES = ("centered", "noncentered", "default", "auto", "vip")
+SUITES = ("toy", "real")
 #: ADVI steps of the VIP fit (pm.fit's default, as in the pymc-extras example)
 VIP_ADVI_STEPS = 10_000
 
@@ -50,6 +60,33 @@ def _vip_available() -> bool:
     return True
 
 
+def _lookup(model_name: str, suite: str | None = None):
+    """The model function of a name: in the given suite, else the toy then the real suite."""
+    from decenter.examples.real import REAL_SUITE
+    from decenter.examples.suite import SUITE
+
+    suites = {"toy": SUITE, "real": REAL_SUITE}
+    if suite is not None and suite not in suites:
+        raise ValueError(f"unknown suite {suite!r}; choose from {SUITES}")
+    for name in [suite] if suite else list(suites):
+        if model_name in suites[name]:
+            return suites[name][model_name]
+    known = sorted(set(SUITE) | set(REAL_SUITE))
+    raise ValueError(f"unknown model {model_name!r}; choose from {known}")
+
+
+def _suite_models(suite: str) -> list[str]:
+    from decenter.examples.real import REAL_SUITE
+    from decenter.examples.suite import SUITE
+
+    return list(REAL_SUITE if suite == "real" else SUITE)
+
+
+def _pilot_grads(notes) -> int:
+    m = re.search(r"(\d+) gradient evaluations", " ".join(str(n) for n in notes))
+    return int(m.group(1)) if m else 0
+
+
 def _prepare(model, strategy: str, seed: int):
     """The model to sample for a strategy, and the pilot gradient count."""
     import decenter
@@ -57,12 +94,18 @@ def _prepare(model, strategy: str, seed: int):
     if strategy == "centered":
         return model, 0, {}
     if strategy == "noncentered":
-        return decenter.transform(model), 0, {}
-    if strategy == "auto":
-        new = decenter.transform(model, strategy="auto", random_seed=seed)
-        notes = new._decenter_plan.notes
-        m = re.search(r"(\d+) gradient evaluations", " ".join(notes))
-        return new, int(m.group(1)) if m else 0, {"notes": notes}
+        return decenter.transform(model, strategy="noncentered"), 0, {}
+    if strategy in ("default", "auto"):
+        # "default": transform with no options, as a new user calls it
+        new = (
+            decenter.transform(model)
+            if strategy == "default"
+            else decenter.transform(model, strategy="auto", random_seed=seed)
+        )
+        plan = getattr(new, "_decenter_plan", None)
+        notes = list(getattr(plan, "notes", []))
+        extra = {"notes": notes, "plan_strategy": getattr(plan, "strategy", None)}
+        return new, _pilot_grads(notes), extra
     if strategy == "vip":
         from pymc_extras.model.transforms.autoreparam import vip_reparametrize
 
@@ -79,22 +122,12 @@ def _prepare(model, strategy: str, seed: int):
     raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
 
 
-def run_one(
-    model_name: str, strategy: str, *, seed: int, draws: int, tune: int, chains: int
-) -> dict:
-    """Transform, compile and sample one suite model with one strategy; return the metrics."""
-    import arviz as az
+def _sample_nutpie(model, original, *, seed, draws, tune, chains):
+    """Compile with nutpie and sample; the trace keeps the warm-up statistics."""
     import nutpie
 
-    from decenter.examples.suite import SUITE
-
-    model = SUITE[model_name]()
-    original = [rv.name for rv in model.free_RVs]
-    t0 = time.perf_counter()
-    new, pilot_grads, extra = _prepare(model, strategy, seed)
-    t_transform = time.perf_counter() - t0
-    compiled = nutpie.compile_pymc_model(new, var_names=original)
-    trace = nutpie.sample(
+    compiled = nutpie.compile_pymc_model(model, var_names=original)
+    return nutpie.sample(
         compiled,
         draws=draws,
         tune=tune,
@@ -104,6 +137,61 @@ def run_one(
         progress_bar=False,
         save_warmup=True,
     )
+
+
+def _sample_end_to_end(model, *, seed, draws, tune, chains):
+    """``decenter.sample(model, strategy="auto")`` with nutpie: pilot, transform and sampling."""
+    import decenter
+
+    idata = decenter.sample(
+        model,
+        strategy="auto",
+        random_seed=seed,
+        nuts_sampler="nutpie",
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=min(chains, 2),
+        progressbar=False,
+    )
+    text = json.dumps(
+        {k: v for k, v in idata.attrs.items() if "decenter" in k or "plan" in k}, default=str
+    )
+    m = re.search(r"pilot[^0-9]{0,40}(\d+)", text)
+    return idata, (int(m.group(1)) if m else 0), {"end_to_end": True}
+
+
+def run_one(
+    model_name: str,
+    strategy: str,
+    *,
+    seed: int,
+    draws: int,
+    tune: int,
+    chains: int,
+    suite: str | None = None,
+) -> dict:
+    """Transform, compile and sample one suite model with one strategy; return the metrics.
+
+    ``seconds`` is end to end: transform (pilot or fit included), compile and sampling.
+    ``auto`` goes through ``decenter.sample`` when the package has it.
+    """
+    import arviz as az
+
+    import decenter
+
+    model = _lookup(model_name, suite)()
+    original = [rv.name for rv in model.free_RVs]
+    t0 = time.perf_counter()
+    if strategy == "auto" and hasattr(decenter, "sample"):
+        trace, pilot_grads, extra = _sample_end_to_end(
+            model, seed=seed, draws=draws, tune=tune, chains=chains
+        )
+        t_transform = float("nan")
+    else:
+        new, pilot_grads, extra = _prepare(model, strategy, seed)
+        t_transform = time.perf_counter() - t0
+        trace = _sample_nutpie(new, original, seed=seed, draws=draws, tune=tune, chains=chains)
     seconds = time.perf_counter() - t0
     post = trace.posterior.to_dataset()[original]
     ess = az.ess(post, method="bulk")
@@ -111,7 +199,8 @@ def run_one(
     ess_min = float(min(np.nanmin(ess[v].values) for v in original))
     rhat_max = float(max(np.nanmax(rhat[v].values) for v in original))
     grads = int(trace.sample_stats["n_steps"].sum())
-    tune_grads = int(trace.warmup_sample_stats["n_steps"].sum()) if tune else 0
+    warm = getattr(trace, "warmup_sample_stats", None)
+    tune_grads = int(warm["n_steps"].sum()) if tune and warm is not None else 0
     return {
         "model": model_name,
         "strategy": strategy,
@@ -134,35 +223,131 @@ def run_one(
     }
 
 
+_KEYS = ("ess_min", "ess_per_grad", "ess_per_grad_total", "ess_per_s", "divergences")
+_KEYS += ("rhat_max", "seconds")
+
+
 def summarize(results: Sequence[dict]) -> list[dict]:
-    """Median and range over seeds per (model, strategy), with auto's ratio to the better one."""
+    """Median and range over seeds per (model, strategy), with ratios to the fixed forms.
+
+    Every row has the median and ``_range`` of each metric and ``divergences_total`` (sum over
+    seeds). Rows of a model that has centered and non-centered runs also get ``best`` (the
+    better fixed form by ESS/grad), ``vs_best`` (ESS/grad ratio), ``vs_original`` (ESS/grad
+    ratio to centered), ``ess_per_s_vs_best`` (ESS/s ratio), ``seconds_vs_noncentered`` (wall
+    ratio) and ``extra_divergences`` (total over seeds minus the better fixed form's).
+    """
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in results:
         groups.setdefault((r["model"], r["strategy"]), []).append(r)
     rows = []
     for (model, strategy), rs in groups.items():
         row = {"model": model, "strategy": strategy, "n": len(rs)}
-        for key in (
-            "ess_per_grad",
-            "ess_per_grad_total",
-            "ess_per_s",
-            "divergences",
-            "rhat_max",
-            "seconds",
-        ):
+        for key in _KEYS:
             vals = np.array([r[key] for r in rs], dtype=float)
             row[key] = float(np.median(vals))
             row[key + "_range"] = (float(vals.min()), float(vals.max()))
+        row["divergences_total"] = int(sum(r["divergences"] for r in rs))
         rows.append(row)
     by = {(r["model"], r["strategy"]): r for r in rows}
     for row in rows:
         c, nc = by.get((row["model"], "centered")), by.get((row["model"], "noncentered"))
         if c and nc:
             best = max(c, nc, key=lambda r: r["ess_per_grad"])
-            row["vs_best"] = row["ess_per_grad"] / best["ess_per_grad"]
             row["best"] = best["strategy"]
-            row["extra_divergences"] = row["divergences"] - best["divergences"]
+            row["vs_best"] = row["ess_per_grad"] / best["ess_per_grad"]
+            row["vs_original"] = row["ess_per_grad"] / c["ess_per_grad"]
+            row["ess_per_s_vs_best"] = row["ess_per_s"] / max(c["ess_per_s"], nc["ess_per_s"])
+            row["seconds_vs_noncentered"] = row["seconds"] / nc["seconds"]
+            row["extra_divergences"] = row["divergences_total"] - best["divergences_total"]
     return rows
+
+
+def targets(rows: Sequence[dict], large: Sequence[str] = ("chem97",)) -> list[dict]:
+    """The issue-12 targets per model, as plain data (``None`` where a run is missing).
+
+    * ``default_vs_original`` >= 0.9 and ``default_vs_best`` >= 0.8 (median ESS/grad);
+    * ``default_extra_divergences`` <= 5 (total over seeds, vs. the better fixed form);
+    * small models: ``auto_seconds_vs_nc`` <= 1.6 (end-to-end wall, vs. non-centered);
+    * large models: ``auto_ess_per_s_vs_best`` >= 2.
+    """
+    by = {(r["model"], r["strategy"]): r for r in rows}
+    out = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        d, a = by.get((model, "default"), {}), by.get((model, "auto"), {})
+        t = {
+            "model": model,
+            "default_vs_original": d.get("vs_original"),
+            "default_vs_best": d.get("vs_best"),
+            "default_extra_divergences": d.get("extra_divergences"),
+            "auto_vs_best": a.get("vs_best"),
+            "auto_seconds_vs_nc": a.get("seconds_vs_noncentered"),
+            "auto_ess_per_s_vs_best": a.get("ess_per_s_vs_best"),
+        }
+        ok = [
+            _at_least(t["default_vs_original"], 0.9),
+            _at_least(t["default_vs_best"], 0.8),
+            None if t["default_extra_divergences"] is None else t["default_extra_divergences"] <= 5,
+        ]
+        if model in large:
+            ok.append(_at_least(t["auto_ess_per_s_vs_best"], 2.0))
+        else:
+            sec = t["auto_seconds_vs_nc"]
+            ok.append(None if sec is None else sec <= 1.6)
+        t["met"] = None if None in ok else all(ok)
+        out.append(t)
+    return out
+
+
+def _at_least(value, threshold):
+    return None if value is None else value >= threshold
+
+
+def run_suite(
+    models: Sequence[str],
+    strategies: Sequence[str],
+    seeds: Sequence[int],
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    suite: str | None = None,
+    progressbar: bool = True,
+    on_result=None,
+) -> list[dict]:
+    """Every (model, seed, strategy) run of :func:`run_one`; a line per run on stderr.
+
+    ``on_result(results)`` is called after each run (for example to save JSON as it goes).
+    """
+    strategies = list(strategies)
+    if "vip" in strategies and not _vip_available():
+        print("vip: pymc-extras is not installed (or does not import); skipped", file=sys.stderr)
+        strategies.remove("vip")
+    results: list[dict] = []
+    for model in models:
+        for seed in seeds:
+            for strategy in strategies:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    r = run_one(
+                        model,
+                        strategy,
+                        seed=seed,
+                        draws=draws,
+                        tune=tune,
+                        chains=chains,
+                        suite=suite,
+                    )
+                results.append(r)
+                if progressbar:
+                    print(
+                        f"{model:14s} {strategy:12s} seed={seed} "
+                        f"ess/grad={1000 * r['ess_per_grad']:.1f}e-3 ess/s={r['ess_per_s']:.0f} "
+                        f"div={r['divergences']} rhat={r['rhat_max']:.3f} t={r['seconds']:.1f}s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                if on_result is not None:
+                    on_result(results)
+    return results
 
 
 def format_table(rows: Sequence[dict]) -> str:
@@ -187,15 +372,19 @@ def format_table(rows: Sequence[dict]) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``decenter bench``."""
+    from decenter.examples.real import REAL_SUITE
     from decenter.examples.suite import SUITE
 
     parser.add_argument(
+        "--suite", choices=SUITES, default="toy", help="toy (simulated) or real (public data)"
+    )
+    parser.add_argument(
         "--models",
         nargs="+",
-        default=list(SUITE),
-        choices=list(SUITE),
+        default=None,
+        choices=list(dict.fromkeys([*SUITE, *REAL_SUITE])),
         metavar="MODEL",
-        help=f"suite models (default: all of {', '.join(SUITE)})",
+        help="models of the suite (default: all of it)",
     )
     parser.add_argument(
         "--strategies",
@@ -215,34 +404,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark; print a Markdown table; return a process exit code."""
-    strategies = list(args.strategies)
-    if "vip" in strategies and not _vip_available():
-        print("vip: pymc-extras is not installed (or does not import); skipped", file=sys.stderr)
-        strategies.remove("vip")
-    results: list[dict] = []
-    for model in args.models:
-        for seed in args.seeds:
-            for strategy in strategies:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    r = run_one(
-                        model,
-                        strategy,
-                        seed=seed,
-                        draws=args.draws,
-                        tune=args.tune,
-                        chains=args.chains,
-                    )
-                results.append(r)
-                print(
-                    f"{model:14s} {strategy:12s} seed={seed} ess/grad={1000 * r['ess_per_grad']:.1f}e-3 "
-                    f"ess/s={r['ess_per_s']:.0f} div={r['divergences']} rhat={r['rhat_max']:.3f} "
-                    f"t={r['seconds']:.1f}s",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                if args.json:
-                    _dump(args.json, args, results)
+
+    def save(results):
+        if args.json:
+            _dump(args.json, args, results)
+
+    suite = getattr(args, "suite", None)
+    models = args.models or list(_suite_models(suite or "toy"))
+    results = run_suite(
+        models,
+        args.strategies,
+        args.seeds,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        suite=suite,
+        on_result=save,
+    )
     rows = summarize(results)
     print(format_table(rows))
     if args.json:
@@ -255,7 +433,12 @@ def _dump(
 ) -> None:
     with open(path, "w") as f:
         json.dump(
-            {"args": vars(args), "runs": results, "summary": rows or summarize(results)},
+            {
+                "args": vars(args),
+                "runs": results,
+                "summary": rows or summarize(results),
+                "targets": targets(rows or summarize(results)),
+            },
             f,
             indent=1,
         )
