@@ -163,11 +163,12 @@ def _sample_end_to_end(model, *, seed, draws, tune, chains):
         cores=min(chains, 2),
         progressbar=False,
     )
-    text = json.dumps(
-        {k: v for k, v in idata.attrs.items() if "decenter" in k or "plan" in k}, default=str
-    )
-    m = re.search(r"pilot[^0-9]{0,40}(\d+)", text)
-    return idata, (int(m.group(1)) if m else 0), {"end_to_end": True}
+    # the plan is recorded in the posterior's attributes (or the top level's)
+    attrs = {**getattr(idata, "attrs", {}), **idata.posterior.attrs}
+    text = json.dumps({k: v for k, v in attrs.items() if "decenter" in k}, default=str)
+    m = re.search(r"(\d+) gradient evaluations", text)
+    extra = {"end_to_end": True, "summary": attrs.get("decenter_summary")}
+    return idata, (int(m.group(1)) if m else 0), extra
 
 
 def run_one(
