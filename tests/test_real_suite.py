@@ -54,3 +54,46 @@ def test_transform_is_equivalent_and_complete(name, strategy):
     assert {v.name for v in model.free_RVs} <= names
     # a transformed model has nothing left to rewrite
     assert not decenter.plan(new, strategy="noncentered").rewrites
+
+
+# ------------------------------------------------------------ never worse (sampling, slow)
+
+# Cheap runs: nutpie, 2 chains x 500 draws after 500 tune. Measured over 12 seeds (0-11) with
+# one nutpie compile per model and form, then 12 seeds (settings as run_one below), min bulk
+# ESS per gradient x1000, median (min-max):
+#   eight_schools  centered 5.0 (0.5-8.1)   noncentered 80.6 (57.3-102.6)  -> better: NC
+#   sleepstudy     centered 47.6 (43.0-60.6) noncentered 11.3 (10.5-13.4)  -> better: C
+#   surgical       centered 49.8 (26.0-69.5) noncentered 27.7 (12.2-32.6) -> better: C
+# NOISE[m] is the smallest ratio of two runs of the better form at different seeds
+# (min / max over the 12 seeds): the single-seed ratio default / better form can fall that low
+# when the two are equally efficient. The test asserts ESS/grad >= 0.8 x better x NOISE, the
+# issue's threshold widened by the measured noise; it still tells the two fixed forms apart
+# on eight_schools (C/NC = 0.06) and sleepstudy (NC/C = 0.24), not on surgical (0.56), where
+# it guards against a collapse only.
+NOISE = {"eight_schools": 0.56, "sleepstudy": 0.71, "surgical": 0.37}
+BETTER = {"eight_schools": "noncentered", "sleepstudy": "centered", "surgical": "centered"}
+# divergences of the better form at these settings: at most 4 (eight_schools NC), 3
+# (surgical C), 0 (sleepstudy) per run; the issue allows the better form's + 5
+EXTRA_DIVERGENCES = 5
+
+
+def _seed() -> int:
+    import os
+
+    return int(os.environ.get("DECENTER_TEST_SEED", 0))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(BETTER))
+def test_default_is_never_worse_than_the_better_fixed_form(name):
+    from decenter.bench import run_one
+
+    if decenter.plan(REAL_SUITE[name]()).strategy == "noncentered":
+        pytest.xfail("the default is still fully non-centered (issue 12.1)")
+    kw = dict(seed=_seed(), draws=500, tune=500, chains=2, suite="real")
+    default = run_one(name, "default", **kw)
+    better = run_one(name, BETTER[name], **kw)
+    threshold = 0.8 * NOISE[name] * better["ess_per_grad"]
+    assert default["ess_per_grad"] >= threshold, (default["ess_per_grad"], better["ess_per_grad"])
+    assert default["divergences"] <= better["divergences"] + EXTRA_DIVERGENCES
+    # the original is the better form on two of the three: 0.9x the original follows there
