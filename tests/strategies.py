@@ -24,6 +24,7 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 
 from decenter.families import find_rule
+from decenter.graph import model_graph
 
 FAST = Mode(linker="py", optimizer=None)  # no graph rewrites: tiny models compile in ms
 
@@ -215,10 +216,11 @@ def build_model(spec: ModelSpec) -> pm.Model:
 def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
     """f(point of the candidate) -> (candidate logp, original logp through the change of variables).
 
-    The candidate must come from ``decenter.transform`` (its ``_decenter_plan`` names the
-    standardized variable that replaced each rewritten one).
+    A rewritten variable is a Deterministic of the candidate; its standardized variable is
+    the free parent that the original model does not have.
     """
-    plan = candidate._decenter_plan
+    graph = model_graph(candidate)
+    new_free = {v.name for v in candidate.free_RVs} - set(original.named_vars)
     replace = {}
     logdet = pt.constant(0.0, dtype="float64")
     for rv in original.free_RVs:
@@ -231,7 +233,8 @@ def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
         tr = original.rvs_to_transforms.get(rv)
         xu = x if tr is None else tr.forward(x, *rv.owner.inputs)
         replace[value] = xu
-        eta = candidate.rvs_to_values[candidate[plan[rv.name].new_name]]
+        (eta_name,) = [n for n in graph.predecessors(rv.name) if n in new_free]
+        eta = candidate.rvs_to_values[candidate[eta_name]]
         # The map (all etas) -> (all x) is block triangular in topological order, so its
         # log-determinant is the sum of the diagonal blocks'.
         if find_rule(rv).elementwise:

@@ -17,6 +17,11 @@ MODULES = [
     "decenter.compare",
     "decenter.plots",
     "decenter.cli",
+    "decenter.cli.models",
+    "decenter.cli.targets",
+    "decenter.render",
+    "decenter._pymc",
+    "decenter._args",
     "decenter.bench",
 ]
 # decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py

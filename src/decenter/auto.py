@@ -61,11 +61,12 @@ Z = 2.0
 
 def plan(
     model: pm.Model,
-    vars: Iterable[str] | None = None,
+    var_names: Iterable[Any] | None = None,
     *,
     strategy: str | float | Mapping[str, Any] = "auto",
     include_loc_only: bool = False,
-    random_seed: int | None = None,
+    random_seed: Any = None,
+    vars: Iterable[str] | None = None,
 ) -> Plan:
     """Decide, for every free variable, whether to rewrite it and how centered to leave it.
 
@@ -73,8 +74,9 @@ def plan(
     ----------
     model : pm.Model
         The model to analyse (not modified).
-    vars : list of str, optional
-        Restrict rewrites to these free variables; others are kept.
+    var_names : list of str or model variables, optional
+        Restrict rewrites to these free variables; others are kept. ``vars=`` is the
+        deprecated name of this argument.
     strategy : "auto", "pilot", "noncentered", "centered", float or dict
         ``"auto"`` (default) picks ``lam`` per element from a deterministic Laplace fit of the
         model to its data (a few seconds, no sampling); ``"pilot"`` from a short NUTS run
@@ -84,7 +86,7 @@ def plan(
         array over the variable's dims); candidates not in the dict are non-centered.
     include_loc_only : bool
         Also rewrite variables whose scale is constant but whose location is random.
-    random_seed : int, optional
+    random_seed : int, np.random.Generator, RandomState or SeedSequence, optional
         Seed of the pilot (``"pilot"``), or of the jittered restarts of the Laplace fit,
         used only if the fit from the model's initial point fails (``"auto"``).
 
@@ -105,9 +107,13 @@ def plan(
     >>> p["theta"].action, p["theta"].new_name, p.fit["converged"]
     ('rewrite', 'theta_offset', True)
     """
+    from decenter._args import seed_int
+
+    kw = dict(include_loc_only=include_loc_only, vars=vars)
     if not (isinstance(strategy, str) and strategy in FIT_STRATEGIES):
-        return _base_plan(model, vars, strategy=strategy, include_loc_only=include_loc_only)
-    base = _base_plan(model, vars, strategy="noncentered", include_loc_only=include_loc_only)
+        return _base_plan(model, var_names, strategy=strategy, **kw)
+    base = _base_plan(model, var_names, strategy="noncentered", **kw)
+    random_seed = seed_int(random_seed)
     lams, notes, fit = choose_lams(model, base, strategy=strategy, random_seed=random_seed)
     result = with_lams(model, base, lams, strategy)
     result.notes = notes + result.notes

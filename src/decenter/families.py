@@ -28,10 +28,11 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.distributions.shape_utils import rv_size_is_none
-from pymc.distributions.transforms import _default_transform
 from pytensor.graph.basic import Constant, Variable
 from pytensor.tensor.exceptions import NotScalarConstantError
+
+from decenter._pymc import default_value_transform as _default_transform
+from decenter._pymc import rv_size_is_none
 
 __all__ = ["LocScale", "Rule", "LocScaleRule", "ScaleRule", "register", "find_rule", "RULES"]
 

@@ -23,6 +23,7 @@ import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 
+from decenter._args import RandomSeed, names_of, seed_int, var_names_arg
 from decenter.families import Rule, default_transform, find_rule
 from decenter.graph import free_parents, model_graph
 
@@ -269,11 +270,12 @@ def _unique_name(base: str, taken: set[str]) -> str:
 
 def plan(
     model: pm.Model,
-    vars: Iterable[str] | None = None,
+    var_names: Iterable[str | Variable] | None = None,
     *,
     strategy: str | float | Mapping[str, Any] = "noncentered",
     include_loc_only: bool = False,
-    random_seed: int | None = None,
+    random_seed: RandomSeed = None,
+    vars: Iterable[str] | None = None,
 ) -> Plan:
     """Decide, for every free variable, whether to rewrite it and how centered to leave it.
 
@@ -281,8 +283,9 @@ def plan(
     ----------
     model : pm.Model
         The model to analyse (not modified).
-    vars : list of str, optional
-        Restrict rewrites to these free variables; others are kept.
+    var_names : list of str or model variables, optional
+        Restrict rewrites to these free variables (names or the variables themselves, as in
+        ``pm.do``); others are kept. ``vars=`` is the deprecated name of this argument.
     strategy : "noncentered", "centered", float or dict
         ``"noncentered"`` (default at this level) rewrites every candidate to
         ``loc + scale * offset``. A number ``lam`` in [0, 1] partially centers every
@@ -292,7 +295,7 @@ def plan(
         :func:`decenter.auto.plan`) resolves them and then calls this function with a dict.
     include_loc_only : bool
         Also rewrite variables whose scale is constant but whose location is random.
-    random_seed : int, optional
+    random_seed : optional
         Unused at this level (kept so that both ``plan`` functions take the same arguments).
 
     Returns
@@ -310,31 +313,22 @@ def plan(
     >>> from decenter.plan import plan
     >>> plan(m)["theta"].new_name
     'theta_offset'
+    >>> plan(m, var_names=[m["mu"]])["theta"].action
+    'keep'
     """
     check_model(model)
     names = set(model.named_vars)
-    selected = None
-    if vars is not None:
-        if isinstance(vars, str):
-            vars = [vars]
-        if not isinstance(vars, Iterable):
-            raise TypeError(
-                f"vars must be a list of free variable names, e.g. vars=['theta']; got {type(vars).__name__}"
+    selected = names_of(model, var_names_arg(var_names, vars))
+    for v in selected or ():
+        if v not in names:
+            raise ValueError(
+                f"var_names: {v!r} is not a variable of this model; free variables are {[r.name for r in model.free_RVs]}"
             )
-        selected = list(vars)
-        for v in selected:
-            if not isinstance(v, str):
-                raise TypeError(
-                    f"vars must hold variable names (str), got {type(v).__name__} {v!r}; pass e.g. vars=[{getattr(v, 'name', None) or 'theta'!r}]"
-                )
-            if v not in names:
-                raise ValueError(
-                    f"vars: {v!r} is not a variable of this model; free variables are {[r.name for r in model.free_RVs]}"
-                )
-            if model[v] not in model.free_RVs:
-                raise ValueError(
-                    f"vars: {v!r} is not a free random variable (observed, Deterministic or data); only free variables can be rewritten"
-                )
+        if model[v] not in model.free_RVs:
+            raise ValueError(
+                f"var_names: {v!r} is not a free random variable (observed, Deterministic or data); only free variables can be rewritten"
+            )
+    random_seed = seed_int(random_seed)
     strategy = _normalize_strategy(model, strategy)
 
     decisions: list[Decision] = []
