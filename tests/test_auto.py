@@ -259,8 +259,8 @@ def test_pilot_deterministic_given_seed(mixed_pilot):
 
 def test_transform_twice_leaves_partially_centered_offsets(mixed):
     m, _ = mixed
-    once = decenter.transform(m)
-    assert once._decenter_plan["theta"].lam is not None  # theta_offset depends on mu, tau
+    once, p = decenter.transform(m, return_plan=True)
+    assert p["theta"].lam is not None  # theta_offset depends on mu, tau
     twice = decenter.plan(once)
     assert twice.rewrites == [] and twice.fit == {}
     assert "already reparameterized by decenter" in twice["theta_offset"].reason

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -334,8 +335,7 @@ def plan(
     decisions: list[Decision] = []
     rules: dict[str, Rule] = {}
     graph = model_graph(model)
-    previous = getattr(model, "_decenter_plan", None)  # a model decenter already rewrote
-    done = {d.new_name: d.name for d in previous.rewrites} if previous else {}
+    done = _offsets_of(model)  # a model decenter already rewrote
     for rv in model.free_RVs:
         d, rule = _candidate(model, rv, include_loc_only, graph)
         if d.rewrite and selected is not None and d.name not in selected:
@@ -350,6 +350,17 @@ def plan(
     _assign_lams(model, result, rules, strategy)
     _name_offsets(model, result)
     return result
+
+
+def _offsets_of(model: pm.Model) -> dict[str, str]:
+    """Free ``x_offset`` variables beside a Deterministic ``x``: decenter's own rewrites."""
+    dets = {v.name for v in model.deterministics}
+    out = {}
+    for rv in model.free_RVs:
+        base = re.sub(r"_offset(_\d+)?$", "", rv.name)
+        if base != rv.name and base in dets:
+            out[rv.name] = base
+    return out
 
 
 def _name_offsets(model: pm.Model, result: Plan) -> None:
