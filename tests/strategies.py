@@ -24,6 +24,7 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 
 from decenter.families import find_rule
+from decenter.graph import named_parents
 
 FAST = Mode(linker="py", optimizer=None)  # no graph rewrites: tiny models compile in ms
 
@@ -215,10 +216,9 @@ def build_model(spec: ModelSpec) -> pm.Model:
 def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
     """f(point of the candidate) -> (candidate logp, original logp through the change of variables).
 
-    The candidate must come from ``decenter.transform`` (its ``_decenter_plan`` names the
-    standardized variable that replaced each rewritten one).
+    The candidate must come from ``decenter.transform``: a rewritten variable is a
+    Deterministic of one new free variable (its standardized draw) and of original names.
     """
-    plan = candidate._decenter_plan
     replace = {}
     logdet = pt.constant(0.0, dtype="float64")
     for rv in original.free_RVs:
@@ -231,7 +231,7 @@ def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
         tr = original.rvs_to_transforms.get(rv)
         xu = x if tr is None else tr.forward(x, *rv.owner.inputs)
         replace[value] = xu
-        eta = candidate.rvs_to_values[candidate[plan[rv.name].new_name]]
+        eta = candidate.rvs_to_values[_standardized(original, candidate, rv.name)]
         # The map (all etas) -> (all x) is block triangular in topological order, so its
         # log-determinant is the sum of the diagonal blocks'.
         if find_rule(rv).elementwise:
@@ -247,6 +247,17 @@ def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
         point_fn=True,
         on_unused_input="ignore",
     )
+
+
+def _standardized(original: pm.Model, candidate: pm.Model, name: str):
+    """The new free variable that a rewritten variable is computed from."""
+    new = [
+        n
+        for n in named_parents(candidate, candidate[name].owner.inputs)
+        if n not in original.named_vars and candidate[n] in candidate.free_RVs
+    ]
+    assert len(new) == 1, (name, new)
+    return candidate[new[0]]
 
 
 def random_points(model: pm.Model, n: int, seed: int, scale: float = 1.0) -> list[dict]:

@@ -212,13 +212,14 @@ def _unsafe_scale(model: pm.Model, rule: Rule, ls) -> str | None:
     if why is None:
         return None
     text = describe(ls.scale)
+    because = "" if why.startswith(f"{text} is not known") else f" ({why})"
     if rule.name == "MvNormal":
         return (
-            f"covariance {text} is not provably positive definite ({why}); rewriting it would "
-            "accept covariances the original rejects"
+            f"covariance {text} is not provably positive definite{because}; rewriting it "
+            "would accept covariances the original rejects"
         )
     return (
-        f"scale {text} is not provably positive ({why}); rewriting it would accept a scale "
+        f"scale {text} is not provably positive{because}; rewriting it would accept a scale "
         "<= 0, which the original rejects"
     )
 

@@ -129,6 +129,10 @@ def describe(var: Variable, depth: int = 4) -> str:
         return f"{type(sop).__name__.lower()}({', '.join(args)})"
     if isinstance(op, _LOOK_THROUGH):
         return args[0] + ("[...]" if isinstance(op, Subtensor | AdvancedSubtensor) else "")
+    if type(op).__name__ == "MatrixTranspose" or _transposed(node.inputs[0], var):
+        return f"{args[0]}.T"
+    if type(op).__name__ in ("Matmul", "Dot") or _is_blockwise_matmul(op):
+        return " @ ".join(f"({a})" if _is_sum(a) else a for a in args)
     return f"{type(op).__name__.lower()}({', '.join(args)})"
 
 
@@ -160,9 +164,12 @@ class _Prover:
         if self._continuous_rv(var):
             return None
         node = var.owner
-        if node is not None and isinstance(node.op, Elemwise):
-            if isinstance(node.op.scalar_op, ps.Neg):
-                return self.nonzero(node.inputs[0])
+        if (
+            node is not None
+            and isinstance(node.op, Elemwise)
+            and isinstance(node.op.scalar_op, ps.Neg)
+        ):
+            return self.nonzero(node.inputs[0])
         return self.why(var)
 
     def _continuous_rv(self, var: Variable) -> bool:
@@ -375,8 +382,10 @@ def _posdef(var: Variable, prover: _Prover) -> str | None:
     if node is None:
         return f"{_label(var)} is an input of unknown sign"
     op = node.op
-    if isinstance(op, ViewOp | DeepCopyOp | SpecifyShape):
+    if isinstance(op, ViewOp | DeepCopyOp | SpecifyShape | Alloc):
         return _posdef(node.inputs[0], prover)
+    if isinstance(op, DimShuffle) and _keeps_core(op, node.inputs[0].ndim):
+        return _posdef(node.inputs[0], prover)  # batch dims added in front
     if type(op).__name__ in ("Matmul", "Dot") or _is_blockwise_matmul(op):
         a, b = node.inputs
         if _transposed(a, b) or _transposed(b, a):
@@ -387,14 +396,18 @@ def _posdef(var: Variable, prover: _Prover) -> str | None:
             return _first([_posdef(x, prover) for x in node.inputs])
         if isinstance(sop, ps.Mul) and len(node.inputs) == 2:
             for m_, s_ in (node.inputs, node.inputs[::-1]):
-                if all(s_.type.broadcastable):
-                    if prover.why(s_) is None:
-                        return _posdef(m_, prover)
+                if all(s_.type.broadcastable):  # a scalar times a matrix
+                    return prover.why(s_) or _posdef(m_, prover)
     if type(op).__name__ == "AllocDiag":
         return prover.why(node.inputs[0])
     if hasattr(op, "dist_params"):
         return f"{_label(var)} is {_kind(var)}, not known to be positive definite"
     return f"{_label(var)} is not known to be positive definite"
+
+
+def _keeps_core(op: DimShuffle, ndim: int) -> bool:
+    order = [k for k in op.new_order if k != "x"]
+    return order == list(range(ndim)) and tuple(op.new_order[-2:]) == (ndim - 2, ndim - 1)
 
 
 def _first(whys: list[str | None]) -> str | None:
