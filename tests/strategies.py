@@ -25,6 +25,7 @@ from pytensor.graph.replace import graph_replace
 
 from decenter.families import find_rule
 from decenter.graph import named_parents
+from decenter.verify._common import checks_to_ninf
 
 FAST = Mode(linker="py", optimizer=None)  # no graph rewrites: tiny models compile in ms
 
@@ -48,7 +49,7 @@ LOC_FAMILIES = {
 }
 
 LOCS = ("parent", "free", "const")
-SCALES = ("free", "const", "det", "vector", "scale_of_scale", "data")
+SCALES = ("free", "const", "det", "vector", "scale_of_scale", "data", "wide")
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,9 @@ def _scale(i: int, spec: LevelSpec, parent: LevelSpec | None):
         return pm.Data(f"sd{i}", np.full(shape, c))
     if s == "det":
         log_s = pm.Normal(f"log_s{i}", np.log(c), 0.5)
+        return pm.Deterministic(f"s{i}", pt.exp(log_s))
+    if s == "wide":  # a vague log-scale prior, as in meta-analyses: exp(Normal(0, 100))
+        log_s = pm.Normal(f"log_s{i}", 0.0, 100.0)
         return pm.Deterministic(f"s{i}", pt.exp(log_s))
     if s == "vector" and parent is not None and spec.idx is not None:
         sv = make(f"s{i}", c, shape=parent.size)
@@ -240,8 +244,10 @@ def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
             jac = pytensor.gradient.jacobian(xu.flatten(), eta).reshape((xu.size, eta.size))
             logdet = logdet + pt.linalg.slogdet(jac)[1]
     through = graph_replace(original.logp(), replace, strict=False)
+    # PyMC's parameter checks give -inf, not ParameterValueError, even without graph rewrites
+    outputs = checks_to_ninf([candidate.logp(), through + logdet])
     return candidate.compile_fn(
-        [candidate.logp(), through + logdet],
+        outputs,
         inputs=candidate.value_vars,
         mode=mode,
         point_fn=True,

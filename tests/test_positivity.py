@@ -193,7 +193,7 @@ def test_include_loc_only_checks_the_constant_scale_too():
 # scale builders: name -> (make(), provable)
 SCALE_KINDS = {
     "normal": (lambda: pm.Normal("s", 0.5, 1.0), False),
-    "studentt": (lambda: pm.StudentT("s", 4, 0.5, 1.0), False),
+    "studentt": (lambda: pm.StudentT("s", nu=4, mu=0.5, sigma=1.0), False),
     "product": (lambda: pm.HalfNormal("h", 1.0) * pm.Normal("s", 0.5, 1.0), False),
     "difference": (lambda: pm.HalfNormal("s", 1.0) - 0.5, False),
     "sum_of_unbounded": (lambda: pm.Normal("s", 0.5, 1.0) + pm.Normal("s2", 0.5, 1.0), False),
@@ -202,7 +202,7 @@ SCALE_KINDS = {
 }
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=15, deadline=None, derandomize=True)  # ~4 s an example on a busy machine
 @given(
     family=st.sampled_from(sorted(LOC_FAMILIES) + sorted(SCALE_FAMILIES)),
     kind=st.sampled_from(sorted(SCALE_KINDS)),
