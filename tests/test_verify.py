@@ -453,3 +453,67 @@ def test_same_seed_same_report():
     b = verify(es.centered_model(), es.noncentered_model(), random_seed=5, **FAST)
     assert a.to_dict()["checks"][2]["details"] == b.to_dict()["checks"][2]["details"]
     assert a["change_of_variables"].figure == b["change_of_variables"].figure
+
+
+# --- wide priors and errors: no false alarm, no crash (issue 13) ---------------------------
+
+
+def microcredit_model():
+    """A meta-analysis with vague hyperpriors inside exp (as in the microcredit example)."""
+    rng = np.random.default_rng(4)
+    with pm.Model(coords={"site": range(7)}) as m:
+        mu = pm.Normal("mu", 0, 100)
+        log_tau = pm.Normal("log_tau", 0, 100)
+        tau = pm.Deterministic("tau", pt.exp(log_tau))
+        theta = pm.Normal("theta", mu, tau, dims="site")
+        se = rng.uniform(5, 20, 7)
+        pm.Normal("y", theta, se, observed=rng.normal(0, 20, 7), dims="site")
+    return m
+
+
+def log_sigma_model():
+    rng = np.random.default_rng(5)
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0, 5)
+        log_sigma = pm.Normal("log_sigma", 0, 2)
+        b = pm.Normal("b", mu, pt.exp(log_sigma), shape=10)
+        pm.Normal("y", b, 1, observed=rng.normal(size=10))
+    return m
+
+
+@pytest.mark.parametrize("make", [microcredit_model, log_sigma_model])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_wide_priors_are_verified(make, seed):
+    m = make()
+    new = decenter.transform(m)
+    assert len(decenter.plan(m).rewrites) == 1
+    report = decenter.verify(m, new, random_seed=seed)
+    assert report.verdict == "equivalent", str(report)
+
+
+def test_gamma_frailty_with_normal_rate_is_kept_and_verified():
+    """A rate with a Normal hyperprior cannot be proven positive: kept, and verify (which
+    evaluates points with rate < 0) says equivalent instead of raising ParameterValueError."""
+    with pm.Model() as m:
+        r = pm.Normal("r", 1, 1)
+        f = pm.Gamma("frailty", 2.0, r, shape=5)
+        pm.Poisson("y", f, observed=np.arange(5))
+    p = decenter.plan(m)
+    assert p.rewrites == [] and "not provably positive (r is Normal" in p["frailty"].reason
+    report = verify(m, decenter.transform(m), **FAST)
+    assert report["change_of_variables"].passed, str(report)
+
+
+def test_an_error_while_evaluating_is_could_not_check():
+    from pytensor.raise_op import Assert
+
+    centered = es.centered_model()
+    candidate = es.noncentered_model()
+    with candidate:  # evaluating the candidate's log density always raises
+        pm.Potential("boom", Assert("boom")(pt.zeros(()), candidate["mu"] > 1e9))
+    report = verify(centered, candidate, **FAST)
+    check = report["change_of_variables"]
+    assert check.status == "could not check" and "AssertionError" in check.message, str(report)
+    assert report.verdict == "could not check" and report.failed == []
+    assert str(report).startswith("decenter.verify: could not check (change_of_variables")
+    assert json.loads(json.dumps(report.to_dict()))["verdict"] == "could not check"
