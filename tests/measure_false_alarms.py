@@ -7,6 +7,8 @@ Run from the repository root (takes ~15 min on a busy 2-core machine)::
 
     PYTHONPATH=src:tests nice -n 10 python tests/measure_false_alarms.py 250 > false_alarms.jsonl
 
+(``measure_false_alarms.py 250 125`` runs examples 125..249 only, to split the run in two.)
+
 One JSON line per model, then a summary line.
 """
 
@@ -23,7 +25,9 @@ import decenter
 from strategies import build_model, fast_verify, model_specs
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 250
+START = int(sys.argv[2]) if len(sys.argv) > 2 else 0  # skip the first examples (to split a run)
 results: list[dict] = []
+seen = [0]
 
 
 @settings(
@@ -36,7 +40,10 @@ results: list[dict] = []
 )
 @given(spec=model_specs())
 def run(spec):
-    i = len(results)
+    i = seen[0]
+    seen[0] += 1
+    if i < START:
+        return
     m = build_model(spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
