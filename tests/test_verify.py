@@ -196,10 +196,10 @@ def mvnormal_model():
 def test_mvnormal_blocks_dense_per_row_and_too_large():
     m = mvnormal_model()
     new = decenter.transform(m)
-    dense = verify(m, new, **FAST)
-    assert dense.ok, str(dense)
-    assert dense["change_of_variables"].details["blocks"] == {"diagonal": 2, "dense": 1}
-    rows = verify(m, new, max_dense=5, **FAST)  # 18 > 5: per-row 3 x 3 blocks
+    rows = verify(m, new, **FAST)  # per-row 3 x 3 blocks (3 gradients, not 18)
+    assert rows.ok, str(rows)
+    assert rows["change_of_variables"].details["blocks"] == {"diagonal": 2, "rows": 1}
+    rows = verify(m, new, max_dense=5, **FAST)  # 18 > 5: per-row still fits
     assert rows.ok, str(rows)
     assert rows["change_of_variables"].details["blocks"] == {"diagonal": 2, "rows": 1}
     too_large = verify(m, new, max_dense=2, **FAST)
@@ -208,6 +208,21 @@ def test_mvnormal_blocks_dense_per_row_and_too_large():
     assert too_large.verdict == "could not check" and not too_large.ok
     assert "could not verify" in too_large["change_of_variables"].message
     assert "x (18 dimensions)" in too_large["change_of_variables"].message
+
+
+def test_a_block_that_is_not_per_row_goes_dense():
+    """x = z with its rows swapped: same shape (2, 3), not per-row, still a bijection."""
+    with pm.Model() as original:
+        pm.Normal("x", 0, 1, shape=(2, 3))
+    with pm.Model() as swapped:
+        z = pm.Normal("z", 0, 1, shape=(2, 3))
+        pm.Deterministic("x", z[::-1])
+    report = verify(original, swapped, **FAST)
+    assert report.ok, str(report)
+    assert report["change_of_variables"].details["blocks"] == {"dense": 1}
+    too_large = verify(original, swapped, max_dense=4, **FAST)
+    assert too_large.unchecked == ["change_of_variables"]
+    assert "is not per-row" in too_large["change_of_variables"].message
 
 
 def test_coupled_variables_form_one_dense_block():

@@ -191,10 +191,11 @@ def _classify(m: _Maps, st: Structure, res1: list, max_dense: int) -> np.ndarray
         i, j = b.rows[0], b.cols[0]
         shape_y = st.ip_original[m.o_vals[i].name].shape
         shape_u = st.ip_candidate[m.u[j].name].shape
-        if b.size <= max_dense:
-            b.kind = "dense"
-        elif shape_y == shape_u and len(shape_y) >= 2 and shape_y[-1] <= max_dense:
+        # per-row first (m gradients, e.g. batched MvNormal offsets), then dense (size ones)
+        if shape_y == shape_u and len(shape_y) >= 2 and shape_y[-1] <= max_dense:
             b.kind = "rows"
+        elif b.size <= max_dense:
+            b.kind = "dense"
         else:
             b.kind = "too large"
     for b in m.blocks:
@@ -233,8 +234,9 @@ def _phase2_outputs(m: _Maps, st: Structure, rng) -> tuple[list, list, list]:
     return outputs, w_in, w_val
 
 
-def _phase2(m: _Maps, st, rng, points, ld, max_dense, check_bounds) -> Check | None:
-    """Dense and per-row blocks: fills ``ld``; a Check when a block cannot be verified."""
+def _phase2(m: _Maps, st, rng, points, ld, max_dense, check_bounds) -> Check | bool | None:
+    """Dense and per-row blocks: fills ``ld``; a Check when a block cannot be verified, True
+    when a block that is not per-row after all must be computed densely (call again)."""
     outputs, w_in, w_val = _phase2_outputs(m, st, rng)
     if not outputs:
         return None
@@ -249,6 +251,9 @@ def _phase2(m: _Maps, st, rng, points, ld, max_dense, check_bounds) -> Check | N
                 jb, wvjp = (np.asarray(a) for a in r[b.outputs])
                 expect = np.einsum("...r,...rc->...c", b.weights, jb)
                 if not diag_ok(np.ones_like(expect), wvjp, expect, rtol):
+                    if b.size <= max_dense:
+                        b.kind = "dense"
+                        return True
                     b.kind = "too large"
                     return too_large(m.o_free, m.blocks, [b], max_dense, per_row=True)
                 ld[p, bi] = logabsdet(jb)
@@ -283,7 +288,9 @@ def change_of_variables(
     if big:
         return too_large(m.o_free, m.blocks, big, max_dense)
     problem = _phase2(m, st, rng, points, ld, max_dense, bounds)
-    if problem is not None:
+    if problem is True:  # a block that looked per-row is not: compute it densely
+        problem = _phase2(m, st, rng, points, ld, max_dense, bounds)
+    if isinstance(problem, Check):
         return problem
     term_o = np.array([[float(r[k]) for k in range(n_o)] for r in res1])
     term_c = np.array([[float(r[n_o + k]) for k in range(n_c)] for r in res1])
