@@ -33,7 +33,7 @@ def m():
         pm.Uniform("u_any", -1.0, 2.0)
         pm.Normal("z_log", transform=pm.distributions.transforms.log)
         pm.Deterministic("det", pt.exp(model["z"]))
-        for name, make in [
+        for _name, make in [
             ("hc", lambda: pm.HalfCauchy("hc", 1)),
             ("hst", lambda: pm.HalfStudentT("hst", 3, 1)),
             ("ex", lambda: pm.Exponential("ex", 1)),
@@ -62,7 +62,10 @@ CASES = [
     (lambda m: m["t"], "t is StudentT"),
     (lambda m: m["la"], "la is Laplace"),
     (lambda m: m["po"], "po is Poisson"),  # a discrete variable can be 0 with probability > 0
-    *[(lambda m, n=n: m[n], None) for n in "hc hst ex ga ig ln wb chi be tr trn".split()],
+    *[
+        (lambda m, n=n: m[n], None)
+        for n in ["hc", "hst", "ex", "ga", "ig", "ln", "wb", "chi", "be", "tr", "trn"]
+    ],
     (lambda m: m["tr_neg"], "tr_neg is"),
     (lambda m: m["u_pos"], None),
     (lambda m: m["u_any"], "u_any is Uniform"),
@@ -140,6 +143,10 @@ def test_covariances():
     assert "z is Normal" in why_not_posdef(np.eye(2) * z, m)
     assert "not positive definite" in why_not_posdef(np.array([[1.0, 2.0], [2.0, 1.0]]), m)
     assert "not known to be positive definite" in why_not_posdef(a, m)
+    # the standard deviations LKJCholeskyCov returns: sqrt(diag(L @ L.T))
+    _, _, sds = pm.LKJCholeskyCov("L2", n=2, eta=2, sd_dist=pm.Exponential.dist(1), model=m)
+    assert why_not_positive(sds[0], m) is None
+    assert "a is Normal" in why_not_positive(pt.diag(a), m)
 
 
 def test_describe_is_readable():

@@ -155,6 +155,11 @@ class _Prover:
             return self._all(var.owner.inputs[:1] if isinstance(op, Split) else var.owner.inputs)
         if _is_reduction(op):
             return self.why(var.owner.inputs[0])
+        if type(op).__name__ == "ExtractDiag" and _main_diagonal(op, var.owner.inputs[0].ndim):
+            # the diagonal of a positive definite matrix (LKJCholeskyCov's stds), or of a
+            # positive one
+            inner = var.owner.inputs[0]
+            return self.why(inner) and _posdef(inner, self)
         return f"{_label(var)} is not known to be positive ({type(op).__name__})"
 
     def _all(self, inputs) -> str | None:
@@ -227,6 +232,11 @@ def _is_reduction(op) -> bool:
     """sum, prod, max, min over axes: positive when the reduced tensor is."""
     kinds = ps.Add | ps.Mul | ps.Maximum | ps.Minimum
     return isinstance(op, CAReduce) and isinstance(op.scalar_op, kinds)
+
+
+def _main_diagonal(op, ndim: int) -> bool:
+    axes = (getattr(op, "axis1", None), getattr(op, "axis2", None))
+    return getattr(op, "offset", 1) == 0 and axes == (ndim - 2, ndim - 1)
 
 
 def _even_integer(x: Variable) -> bool:
