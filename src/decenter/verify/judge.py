@@ -148,17 +148,22 @@ def judge(
                 "is not one-to-one (-log k for k-to-one) or does not cover the support"
             )
         return Check(NAME, True, offset, msg, details=details)
-    suspects = []
-    for name, r in groups:
-        rv_ = r[valid]
-        if np.all(np.isfinite(rv_)) and np.any(np.abs(rv_ - np.median(rv_)) > tols):
-            suspects.append(name)
-    details["varying"] = suspects
+    details["varying"] = _varying(groups, valid, tols)
     msg = (
         f"logp_candidate - logp_original - log|det J| is not constant: it deviates by up to "
         f"{fmt(spread)} from {fmt(offset)} over {int(valid.sum())} points (tolerance "
         f"{rtol:g} x the size of the terms); {what}"
     )
-    if suspects:
-        msg += "\nthe difference varies with: " + "; ".join(suspects)
+    if details["varying"]:
+        msg += "\nthe difference varies with: " + "; ".join(details["varying"])
     return Check(NAME, False, offset, msg, details=details)
+
+
+def _varying(groups, valid: np.ndarray, tols: np.ndarray) -> list[str]:
+    """The groups of terms whose difference is not constant: the culprits."""
+    suspects = []
+    for name, r in groups:
+        rv_ = r[valid]
+        if np.all(np.isfinite(rv_)) and np.any(np.abs(rv_ - np.median(rv_)) > tols):
+            suspects.append(name)
+    return suspects
