@@ -144,7 +144,8 @@ def test_covariances():
     assert "not positive definite" in why_not_posdef(np.array([[1.0, 2.0], [2.0, 1.0]]), m)
     assert "not known to be positive definite" in why_not_posdef(a, m)
     # the standard deviations LKJCholeskyCov returns: sqrt(diag(L @ L.T))
-    _, _, sds = pm.LKJCholeskyCov("L2", n=2, eta=2, sd_dist=pm.Exponential.dist(1), model=m)
+    with m:
+        _, _, sds = pm.LKJCholeskyCov("L2", n=2, eta=2, sd_dist=pm.Exponential.dist(1))
     assert why_not_positive(sds[0], m) is None
     assert "a is Normal" in why_not_positive(pt.diag(a), m)
 
