@@ -163,8 +163,8 @@ def test_bambi_model_is_transformed_and_sampled(seed):
     model = bmb.Model("y ~ x + (1 | g)", df, noncentered=False)
     model.build()
     centered = model.backend.model
-    new = decenter.transform(centered)
-    assert [d.name for d in new._decenter_plan.rewrites] == ["1|g"]
+    new, plan = decenter.transform(centered, strategy="noncentered", return_plan=True)
+    assert [d.name for d in plan.rewrites] == ["1|g"]
     assert "1|g_offset" in [v.name for v in new.free_RVs]
     idata = _sample(new, "pymc", seed)
     post = idata.posterior

@@ -205,9 +205,14 @@ class ZeroSumNormalRule(Rule):
         if lam is not None:
             raise ValueError("ZeroSumNormal supports lam = 0 or 1 only")
         op = rv.owner.op
-        return type(op).rv_op(
-            pt.ones_like(ls.scale), ls.extra["support_shape"], size=op.size_param(rv.owner)
-        )
+        # a unit scale of the scale's shape that does not refer to the scale (ones_like would
+        # leave a second(sigma, 1) behind, and the offset would look hierarchical again)
+        shape = ls.scale.type.shape
+        if all(s is not None for s in shape):
+            unit = pt.constant(np.ones(shape, dtype=ls.scale.dtype))
+        else:
+            unit = pt.ones(tuple(ls.scale.shape), dtype=ls.scale.dtype)  # shape-only use
+        return type(op).rv_op(unit, ls.extra["support_shape"], size=op.size_param(rv.owner))
 
 
 RULES: list[Rule] = []

@@ -27,6 +27,7 @@ from pytensor.graph.basic import Variable
 from decenter._args import RandomSeed, names_of, seed_int, var_names_arg
 from decenter.families import Rule, default_transform, find_rule
 from decenter.graph import free_parents, model_graph
+from decenter.positivity import describe, scale_problem
 
 __all__ = ["Decision", "Plan", "plan", "with_lams", "check_model", "STRATEGIES"]
 
@@ -196,6 +197,10 @@ def _candidate(
     loc_p = free_parents(model, ls.loc, graph) if ls.loc is not None else []
     scale_p = free_parents(model, ls.scale, graph)
     keep.update(loc_parents=loc_p, scale_parents=scale_p)
+    if scale_p or (loc_p and include_loc_only):
+        unsafe = _unsafe_scale(model, rule, ls)
+        if unsafe:
+            return Decision(**keep, reason=unsafe), None
     if scale_p:
         return Decision(
             **{**keep, "action": "rewrite"}, reason=f"scale depends on {_words(scale_p)}"
@@ -207,6 +212,24 @@ def _candidate(
         reason = f"scale is constant, only the location depends on {_words(loc_p)}; include_loc_only=True rewrites it"
         return Decision(**keep, reason=reason), None
     return Decision(**keep, reason="location and scale are constant (not hierarchical)"), None
+
+
+def _unsafe_scale(model: pm.Model, rule: Rule, ls) -> str | None:
+    """Why the rewrite could accept a point the original rejects (decenter.positivity)."""
+    why = scale_problem(rule, ls, model)
+    if why is None:
+        return None
+    text = describe(ls.scale)
+    because = "" if why.startswith(f"{text} is not known") else f" ({why})"
+    if rule.name == "MvNormal":
+        return (
+            f"covariance {text} is not provably positive definite{because}; rewriting it "
+            "would accept covariances the original rejects"
+        )
+    return (
+        f"scale {text} is not provably positive{because}; rewriting it would accept a scale "
+        "<= 0, which the original rejects"
+    )
 
 
 def _check_lam(value: Any, where: str) -> Any:
