@@ -202,7 +202,12 @@ class RandomWalkRule(Rule):
         if lam is not None:
             raise ValueError("RandomWalk supports lam = 0 or 1 only")
         rule, innov = ls.extra["rule"], ls.extra["innov_rv"]
-        z = rule.standard(innov, ls.extra["innov"], None)
+        if rule.name == "MvNormal":  # MvNormal(0, I) so init and offsets have logps of one rank
+            k = ls.extra["innov"].loc.shape[-1]
+            size = tuple(innov.owner.op.size_param(innov.owner))
+            z = pm.MvNormal.dist(pt.zeros(k), pt.eye(k), size=size)
+        else:
+            z = rule.standard(innov, ls.extra["innov"], None)
         return StandardWalkRV.rv_op(ls.extra["init"], z, ls.extra["steps"])
 
     def forward(self, ls, eta, lam):

@@ -149,9 +149,22 @@ def _family_name(rv: Variable) -> str:
 
 
 def _unsupported_reason(rv: Variable) -> str:
-    cls = type(rv.owner.op).__name__
+    op = rv.owner.op
+    cls = type(op).__name__
+    if cls == "TruncatedRV":
+        base = str(getattr(op.base_rv_op, "name", None) or "this base").removesuffix("_rv")
+        return (
+            f"Truncated {base}: only continuous location-scale and scale bases (Normal, StudentT, "
+            "HalfNormal, ...) are rewritten; the bounds of other bases do not move with a scale"
+        )
+    if cls == "RandomWalkRV":
+        return (
+            "RandomWalk: rewritten only with location-scale innovations (Normal, StudentT, "
+            "MvNormal, ...) and an unconstrained init_dist (one value holds init and offsets)"
+        )
+    if cls == "StandardWalkRV":
+        return "standardized random walk made by decenter (init and unit offsets): nothing to rewrite"
     for key, why in [
-        ("Truncated", "Truncated: the truncation bounds do not commute with a location-scale map"),
         ("Censored", "Censored: the censoring bounds do not commute with a location-scale map"),
         ("Mixture", "Mixture: a mixture has no single location and scale"),
         ("CustomDist", "CustomDist: decenter cannot read a location and scale from user code"),
