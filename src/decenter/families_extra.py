@@ -148,7 +148,9 @@ class StandardWalkRV(SymbolicRandomVariable):
         innov_ = pt.moveaxis(innovation_dist, 0, -ndim_supp)
         walk = pt.concatenate([init_, innov_], axis=-ndim_supp)
         supp = ",".join(f"d{i}" for i in range(ndim_supp - 1))
-        signature = f"({supp}),({supp}),(s),[rng]->({','.join(['t', *([supp] if supp else [])])}),[rng]"
+        signature = (
+            f"({supp}),({supp}),(s),[rng]->({','.join(['t', *([supp] if supp else [])])}),[rng]"
+        )
         return cls([init_dist, innovation_dist, steps], [walk], extended_signature=signature)(
             init_dist, innovation_dist, steps
         )

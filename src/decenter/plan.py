@@ -163,7 +163,9 @@ def _unsupported_reason(rv: Variable) -> str:
             "MvNormal, ...) and an unconstrained init_dist (one value holds init and offsets)"
         )
     if cls == "StandardWalkRV":
-        return "standardized random walk made by decenter (init and unit offsets): nothing to rewrite"
+        return (
+            "standardized random walk made by decenter (init and unit offsets): nothing to rewrite"
+        )
     for key, why in [
         ("Censored", "Censored: the censoring bounds do not commute with a location-scale map"),
         ("Mixture", "Mixture: a mixture has no single location and scale"),
@@ -178,8 +180,10 @@ def _unsupported_reason(rv: Variable) -> str:
 def _same_transform(a, b) -> bool:
     if a is None or b is None:
         return a is b
-    return type(a) is type(b) and vars(a).keys() == vars(b).keys() and all(
-        _same_attr(vars(a)[k], vars(b)[k]) for k in vars(a)
+    return (
+        type(a) is type(b)
+        and vars(a).keys() == vars(b).keys()
+        and all(_same_attr(vars(a)[k], vars(b)[k]) for k in vars(a))
     )
 
 
@@ -187,10 +191,14 @@ def _same_attr(x, y) -> bool:
     # an Interval's bounds function is a closure made per call: same code, same captured values
     if x == y:
         return True
-    if getattr(x, "__code__", None) is None or getattr(x, "__code__", 0) is not getattr(y, "__code__", 1):
+    if getattr(x, "__code__", None) is None or getattr(x, "__code__", 0) is not getattr(
+        y, "__code__", 1
+    ):
         return False
     cells = zip(x.__closure__ or (), y.__closure__ or (), strict=True)
-    return all(c.cell_contents is d.cell_contents or c.cell_contents == d.cell_contents for c, d in cells)
+    return all(
+        c.cell_contents is d.cell_contents or c.cell_contents == d.cell_contents for c, d in cells
+    )
 
 
 def _candidate(
