@@ -16,7 +16,9 @@ LOC_SCALE = {
     "Logistic": lambda name, loc, scale, **kw: pm.Logistic(name, loc, scale, **kw),
     "Gumbel": lambda name, loc, scale, **kw: pm.Gumbel(name, loc, scale, **kw),
     "LogNormal": lambda name, loc, scale, **kw: pm.LogNormal(name, loc, scale, **kw),
-    "SkewNormal": lambda name, loc, scale, **kw: pm.SkewNormal(name, loc, scale, alpha=3.0, **kw),
+    "SkewNormal": lambda name, loc, scale, **kw: pm.SkewNormal(
+        name, mu=loc, sigma=scale, alpha=3.0, **kw
+    ),
 }
 SCALE_ONLY = {
     "HalfNormal": lambda name, scale, **kw: pm.HalfNormal(name, sigma=scale, **kw),

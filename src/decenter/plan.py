@@ -189,16 +189,11 @@ def _same_transform(a, b) -> bool:
 
 def _same_attr(x, y) -> bool:
     # an Interval's bounds function is a closure made per call: same code, same captured values
-    if x == y:
-        return True
-    if getattr(x, "__code__", None) is None or getattr(x, "__code__", 0) is not getattr(
-        y, "__code__", 1
-    ):
-        return False
+    code = getattr(x, "__code__", None)
+    if code is None or code is not getattr(y, "__code__", None):
+        return bool(np.all(np.asarray(x == y)))
     cells = zip(x.__closure__ or (), y.__closure__ or (), strict=True)
-    return all(
-        c.cell_contents is d.cell_contents or c.cell_contents == d.cell_contents for c, d in cells
-    )
+    return all(_same_attr(c.cell_contents, d.cell_contents) for c, d in cells)
 
 
 def _candidate(
