@@ -15,9 +15,18 @@ MODULES = [
     "decenter.examples.eight_schools",
     "decenter.examples.suite",
     "decenter.verify",
+    "decenter.verify.report",
+    "decenter.verify.distribution",
+    "decenter.positivity",
+    "decenter._exprtext",
     "decenter.compare",
     "decenter.plots",
     "decenter.cli",
+    "decenter.cli.models",
+    "decenter.cli.targets",
+    "decenter.render",
+    "decenter._pymc",
+    "decenter._args",
     "decenter.bench",
 ]
 # decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py

@@ -13,15 +13,16 @@ from contextlib import contextmanager
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.model.fgraph import (
+
+from decenter._pymc import (
     fgraph_from_model,
+    get_transformed_name,
     model_deterministic,
     model_free_rv,
     model_from_fgraph,
+    toposort_replace,
+    treelist,
 )
-from pymc.pytensorf import toposort_replace
-from pymc.util import get_transformed_name, treelist
-
 from decenter.families import default_transform, find_rule
 from decenter.plan import Plan
 
