@@ -28,6 +28,7 @@ LEVELS = {
     "decenter.graph": 0,
     "decenter.families": 0,
     "decenter.positivity": 0,
+    "decenter._exprtext": 0,
     "decenter.examples": 0,
     # 1: the decisions
     "decenter.plan": 1,

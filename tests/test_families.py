@@ -16,12 +16,18 @@ LOC_SCALE = {
     "Logistic": lambda name, loc, scale, **kw: pm.Logistic(name, loc, scale, **kw),
     "Gumbel": lambda name, loc, scale, **kw: pm.Gumbel(name, loc, scale, **kw),
     "LogNormal": lambda name, loc, scale, **kw: pm.LogNormal(name, loc, scale, **kw),
+    "SkewNormal": lambda name, loc, scale, **kw: pm.SkewNormal(
+        name, mu=loc, sigma=scale, alpha=3.0, **kw
+    ),
 }
 SCALE_ONLY = {
     "HalfNormal": lambda name, scale, **kw: pm.HalfNormal(name, sigma=scale, **kw),
     "HalfCauchy": lambda name, scale, **kw: pm.HalfCauchy(name, beta=scale, **kw),
     "Exponential": lambda name, scale, **kw: pm.Exponential(name, scale=scale, **kw),
     "Gamma": lambda name, scale, **kw: pm.Gamma(name, alpha=3.0, beta=1 / scale, **kw),
+    "HalfStudentT": lambda name, scale, **kw: pm.HalfStudentT(name, nu=4.0, sigma=scale, **kw),
+    "Weibull": lambda name, scale, **kw: pm.Weibull(name, alpha=2.0, beta=scale, **kw),
+    "InverseGamma": lambda name, scale, **kw: pm.InverseGamma(name, alpha=4.0, beta=scale, **kw),
 }
 
 
@@ -67,10 +73,15 @@ def test_family_all_structures_verified(family):
         assert tuple(new[name].shape.eval()) == tuple(m[name].shape.eval())
     report = decenter.verify(m, new, random_seed=2)
     assert report.ok, str(report)
+    assert decenter.plan(new).rewrites == []  # a second pass finds nothing to do
 
 
 @pytest.mark.parametrize("lam", [0.3, "array"])
-@pytest.mark.parametrize("family", ["Normal", "StudentT", "LogNormal", "Gamma"])
+@pytest.mark.parametrize(
+    "family",
+    ["Normal", "StudentT", "LogNormal", "Gamma", "SkewNormal", "HalfStudentT", "Weibull"]
+    + ["InverseGamma"],
+)
 def test_partial_centering_verified(family, lam):
     m = four_structures(family)
     strategy = {"with_dims": np.array([0.0, 0.5, 1.0]), "sized": 0.8} if lam == "array" else lam
@@ -139,7 +150,7 @@ def test_unsupported_variables_are_kept_with_reasons():
     with pm.Model() as m:
         mu = pm.Normal("mu")
         s = pm.HalfNormal("s")
-        pm.Truncated("trunc", pm.Normal.dist(mu, s), lower=0, shape=2)
+        pm.Truncated("trunc", pm.LogNormal.dist(mu, s), lower=1, shape=2)
         pm.Censored("cens", pm.Normal.dist(mu, s), lower=-1, upper=1, shape=2)
         pm.Mixture(
             "mix", w=[0.5, 0.5], comp_dists=[pm.Normal.dist(mu, s), pm.Normal.dist(-mu, s)], shape=2
@@ -150,7 +161,7 @@ def test_unsupported_variables_are_kept_with_reasons():
         pm.Normal("ordered", mu, s, shape=2, transform=pm.distributions.transforms.ordered)
     p = decenter.plan(m)
     assert p.rewrites == []
-    assert p["trunc"].reason.startswith("Truncated")
+    assert p["trunc"].reason.startswith("Truncated lognormal: only continuous location-scale")
     assert p["cens"].reason.startswith("Censored")
     assert p["mix"].reason.startswith("Mixture")
     assert p["custom"].reason.startswith("CustomDist")
@@ -162,7 +173,7 @@ def test_unsupported_variables_are_kept_with_reasons():
 def test_registry_has_one_rule_per_family_and_find_rule():
     names = [r.name for r in RULES]
     assert len(names) == len(set(names))
-    assert set(FAMILIES) | {"MvNormal", "ZeroSumNormal"} <= set(names)
+    assert set(FAMILIES) | {"MvNormal", "ZeroSumNormal", "Truncated", "RandomWalk"} <= set(names)
     assert find_rule(pm.Normal.dist(0, 1)).name == "Normal"
     assert find_rule(pm.Beta.dist(1, 1)) is None
 
@@ -174,3 +185,98 @@ def test_strategy_for_a_kept_variable_is_reported_not_silently_dropped():
     assert any("'s' is kept" in note and "ignored" in note for note in p.notes)
     with pytest.raises(ValueError, match="lam must be a number or an array"):
         decenter.plan(m, strategy={"sized": ["x"]})
+
+
+FAST = {"draws": 400, "n_points": 8}  # verify settings for the models below (few variables)
+
+
+def test_truncated_with_constant_data_random_and_infinite_bounds():
+    with pm.Model(coords={"g": range(3)}) as m:
+        mu = pm.Normal("mu")
+        s = pm.HalfNormal("s")
+        lower = -pm.math.exp(pm.Normal("log_lo", 0.0, 0.3))  # random, always below the data bound
+        upper = pm.Data("upper", np.array([0.5, 1.0, 2.0]), dims="g")
+        pm.Truncated("const", pm.Normal.dist(mu, s), lower=0.0, dims="g")
+        pm.TruncatedNormal("moving", mu, s, lower=lower, upper=upper, dims="g")
+        pm.Truncated("t", pm.StudentT.dist(nu=4, mu=mu, sigma=s), lower=lower - 1, dims="g")
+        pm.Truncated("lap", pm.Laplace.dist(mu, s), upper=upper, dims="g")
+        pm.Truncated("gam", pm.Gamma.dist(alpha=3.0, beta=1 / s), upper=upper, dims="g")
+    targets = ["const", "moving", "t", "lap", "gam"]
+    p = decenter.plan(m)
+    assert [d.name for d in p.rewrites] == targets
+    assert {p[n].family for n in targets} == {"Truncated"}
+    new = decenter.transform(m)
+    # the offset's bounds move with mu and s: at mu=1, s=2 the offset of "const" is above -0.5
+    lo = pm.draw(
+        new["const_offset"], draws=200, random_seed=1, givens={new["mu"]: 1.0, new["s"]: 2.0}
+    )
+    assert lo.min() >= -0.5 and lo.min() < -0.4
+    # an infinite bound stays infinite: "t" has no upper bound, its offset is lower-bounded only
+    assert type(new.rvs_to_transforms[new["t_offset"]]).__name__ == "Interval"
+    report = decenter.verify(m, new, random_seed=6, **FAST)
+    assert report.ok, str(report)
+    assert decenter.plan(new).rewrites == []
+    # lam is 0 or 1 only: a fractional lam is rounded, with the reason in the plan
+    half = decenter.plan(m, strategy=0.3)
+    assert "Truncated is centered or not as a whole: lam rounded to 0" in half["t"].reason
+
+
+def test_gaussian_random_walk_with_drift_and_batch():
+    with pm.Model(coords={"t": range(6), "b": range(2)}) as m:
+        s = pm.Exponential("s", 5.0)
+        mu = pm.Normal("mu", 0.0, 0.1)
+        pm.GaussianRandomWalk("x", mu=mu, sigma=s, init_dist=pm.Normal.dist(1.0, 2.0), dims="t")
+        s2 = pm.HalfNormal("s2", 0.2, dims="b")
+        pm.GaussianRandomWalk("x2", sigma=s2, init_dist=pm.Normal.dist(0, 2), dims=("b", "t"))
+    p = decenter.plan(m)
+    assert [d.name for d in p.rewrites] == ["x", "x2"]
+    assert p["x"].family == "RandomWalk" and p["x"].loc_parents == ["mu"]
+    new = decenter.transform(m)
+    assert new.named_vars_to_dims["x_offset"] == ("t",)
+    assert new.named_vars_to_dims["x2_offset"] == ("b", "t")
+    # x = init + cumsum(mu + s * z): the first offset element is the init, the rest innovations
+    offset = np.array([0.5, 1.0, -1.0, 0.0, 2.0, 1.0])
+    x = new.compile_fn(new["x"], inputs=[new["x_offset"], new["mu"], new["s"]])
+    got = x({"x_offset": offset, "mu": 0.1, "s": 0.5})
+    np.testing.assert_allclose(got, 0.5 + np.r_[0.0, np.cumsum(0.1 + 0.5 * offset[1:])])
+    report = decenter.verify(m, new, random_seed=7, **FAST)
+    assert report.ok, str(report)
+    assert decenter.plan(new).rewrites == []
+    assert decenter.plan(new)["x_offset"].reason.startswith("standardized random walk")
+    assert "lam rounded to 1" in decenter.plan(m, strategy=0.7)["x"].reason
+
+
+def test_random_walks_with_studentt_and_mvnormal_innovations_and_kept_walks():
+    with pm.Model(coords={"t": range(5), "k": range(2)}) as m:
+        s = pm.HalfNormal("s")
+        innov = pm.StudentT.dist(nu=4, mu=0.0, sigma=s)
+        pm.RandomWalk("xt", innovation_dist=innov, init_dist=pm.Normal.dist(), dims="t")
+        chol, _, _ = pm.LKJCholeskyCov(
+            "chol", n=2, eta=2.0, sd_dist=pm.Exponential.dist(2.0), compute_corr=True
+        )
+        init = pm.MvNormal.dist(pt.zeros(2), np.eye(2))
+        pm.MvGaussianRandomWalk("xm", mu=pt.zeros(2), chol=chol, init_dist=init, dims=("t", "k"))
+        # a constrained init cannot share one unconstrained value with the offsets: kept
+        init_pos = pm.HalfNormal.dist(1.0)
+        pm.GaussianRandomWalk("kept", sigma=s, init_dist=init_pos, dims="t")
+    p = decenter.plan(m)
+    assert [d.name for d in p.rewrites] == ["xt", "xm"]
+    assert p["kept"].reason.startswith("RandomWalk: rewritten only with location-scale")
+    new = decenter.transform(m)
+    assert new.named_vars_to_dims["xm_offset"] == ("t", "k")
+    report = decenter.verify(m, new, random_seed=8, **FAST)
+    assert report.ok, str(report)
+    assert decenter.plan(new).rewrites == []
+
+
+def test_stochastic_volatility_suite_model_is_rewritten():
+    from decenter.examples.suite import SUITE
+
+    m = SUITE["stochastic_volatility"]()
+    p = decenter.plan(m)
+    assert [d.name for d in p.rewrites] == ["volatility"]
+    assert p["volatility"].scale_parents == ["step_size"]
+    new = decenter.transform(m)
+    assert new["volatility"] in new.deterministics
+    report = decenter.verify(m, new, random_seed=9, draws=300, n_points=4)
+    assert report.ok, str(report)

@@ -26,6 +26,9 @@ import pymc as pm
 # PyMC 6.4: whether a RandomVariable node was built without an explicit size.
 from pymc.distributions.shape_utils import rv_size_is_none  # noqa: F401  (re-exported)
 
+# PyMC 6.4: the op of the parameter checks in logp graphs (pymc/logprob/utils.py).
+from pymc.logprob.utils import CheckParameterValue  # noqa: F401  (re-exported)
+
 # PyMC 6.4: the model <-> FunctionGraph conversion (pymc/model/fgraph.py), the dummy ops that
 # mark free variables and Deterministics in it, and a toposorting replace (pymc/pytensorf.py).
 from pymc.model.fgraph import (  # noqa: F401  (re-exported)

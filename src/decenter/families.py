@@ -134,6 +134,15 @@ class LocScaleRule(Rule):
 
 
 @dataclass(frozen=True)
+class SkewNormalRule(LocScaleRule):
+    """SkewNormal: ``x = mu + sigma * SkewNormal(0, 1, alpha)``; its op takes ``(mu, sigma, alpha)``."""
+
+    def read(self, rv):
+        loc, scale, alpha = rv.owner.op.dist_params(rv.owner)
+        return LocScale(loc, scale, {"alpha": alpha})
+
+
+@dataclass(frozen=True)
 class LogNormalRule(LocScaleRule):
     """LogNormal: the Normal rewrite inside exp."""
 
@@ -250,6 +259,19 @@ for _rule in [
     ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal),
     ScaleRule("HalfCauchy", pm.HalfCauchy.rv_type, dist=pm.HalfCauchy, scale_kw="beta"),
     ScaleRule("Exponential", pm.Exponential.rv_type, dist=pm.Exponential, scale_kw="scale"),
+    ScaleRule("HalfStudentT", pm.HalfStudentT.rv_type, dist=pm.HalfStudentT, extra_kws=("nu",)),
+    # x = beta * Weibull(alpha, 1) and x = beta * InverseGamma(alpha, 1): beta is a scale
+    ScaleRule(
+        "Weibull", pm.Weibull.rv_type, dist=pm.Weibull, scale_kw="beta", extra_kws=("alpha",)
+    ),
+    ScaleRule(
+        "InverseGamma",
+        pm.InverseGamma.rv_type,
+        dist=pm.InverseGamma,
+        scale_kw="beta",
+        extra_kws=("alpha",),
+    ),
+    SkewNormalRule("SkewNormal", pm.SkewNormal.rv_type, dist=pm.SkewNormal),
     ScaleRule(
         "Gamma",
         pm.Gamma.rv_type,
@@ -260,3 +282,6 @@ for _rule in [
     ),
 ]:
     register(_rule)
+
+# rules composed from the ones above (Truncated, RandomWalk) register themselves on import
+import decenter.families_extra  # noqa: E402, F401

@@ -158,9 +158,24 @@ def _family_name(rv: Variable) -> str:
 
 
 def _unsupported_reason(rv: Variable) -> str:
-    cls = type(rv.owner.op).__name__
+    op = rv.owner.op
+    cls = type(op).__name__
+    if cls == "TruncatedRV":
+        base = str(getattr(op.base_rv_op, "name", None) or "this base").removesuffix("_rv")
+        return (
+            f"Truncated {base}: only continuous location-scale and scale bases (Normal, StudentT, "
+            "HalfNormal, ...) are rewritten; the bounds of other bases do not move with a scale"
+        )
+    if cls == "RandomWalkRV":
+        return (
+            "RandomWalk: rewritten only with location-scale innovations (Normal, StudentT, "
+            "MvNormal, ...) and an unconstrained init_dist (one value holds init and offsets)"
+        )
+    if cls == "StandardWalkRV":
+        return (
+            "standardized random walk made by decenter (init and unit offsets): nothing to rewrite"
+        )
     for key, why in [
-        ("Truncated", "Truncated: the truncation bounds do not commute with a location-scale map"),
         ("Censored", "Censored: the censoring bounds do not commute with a location-scale map"),
         ("Mixture", "Mixture: a mixture has no single location and scale"),
         ("CustomDist", "CustomDist: decenter cannot read a location and scale from user code"),
@@ -174,7 +189,20 @@ def _unsupported_reason(rv: Variable) -> str:
 def _same_transform(a, b) -> bool:
     if a is None or b is None:
         return a is b
-    return type(a) is type(b) and vars(a) == vars(b)
+    return (
+        type(a) is type(b)
+        and vars(a).keys() == vars(b).keys()
+        and all(_same_attr(vars(a)[k], vars(b)[k]) for k in vars(a))
+    )
+
+
+def _same_attr(x, y) -> bool:
+    # an Interval's bounds function is a closure made per call: same code, same captured values
+    code = getattr(x, "__code__", None)
+    if code is None or code is not getattr(y, "__code__", None):
+        return bool(np.all(np.asarray(x == y)))
+    cells = zip(x.__closure__ or (), y.__closure__ or (), strict=True)
+    return all(_same_attr(c.cell_contents, d.cell_contents) for c, d in cells)
 
 
 def _candidate(

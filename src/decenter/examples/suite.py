@@ -29,6 +29,7 @@ __all__ = [
     "funnel",
     "poisson",
     "nested",
+    "stochastic_volatility",
 ]
 
 
@@ -139,6 +140,30 @@ def nested() -> pm.Model:
     return model
 
 
+def stochastic_volatility(n_days: int = 400) -> pm.Model:
+    """Stochastic volatility (pymc-examples): StudentT returns, log-volatility a random walk.
+
+    As in the pymc-examples notebook on S&P 500 returns, ``volatility`` is a
+    ``GaussianRandomWalk`` with an ``Exponential(10)`` step scale and the returns are StudentT
+    with precision ``exp(-2 volatility)``. No S&P 500 data ship with decenter, so the returns are
+    simulated with a fixed seed (daily volatility near 1%, step scale 0.1, nu = 8); ``n_days``
+    is shorter than the notebook's ~2900 days to keep benchmarks quick.
+    """
+    rng = np.random.default_rng(15)
+    log_vol = np.log(0.01) + np.cumsum(np.r_[0.0, 0.1 * rng.normal(size=n_days - 1)])
+    returns = np.exp(log_vol) * rng.standard_t(8, size=n_days)
+    with pm.Model(coords={"time": range(n_days)}) as model:
+        step_size = pm.Exponential("step_size", 10.0)
+        volatility = pm.GaussianRandomWalk(
+            "volatility", sigma=step_size, init_dist=pm.Normal.dist(0.0, 100.0), dims="time"
+        )
+        nu = pm.Exponential("nu", 0.1)
+        pm.StudentT(
+            "returns", nu=nu, lam=pm.math.exp(-2 * volatility), observed=returns, dims="time"
+        )
+    return model
+
+
 SUITE: dict[str, Callable[[], pm.Model]] = {
     "radon": radon,
     "eight_schools": eight_schools,
@@ -147,4 +172,5 @@ SUITE: dict[str, Callable[[], pm.Model]] = {
     "funnel": funnel,
     "poisson": poisson,
     "nested": nested,
+    "stochastic_volatility": stochastic_volatility,
 }

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
+from decenter._args import RandomSeed, seed_int
 from decenter.verify._common import cause
 from decenter.verify.distribution import distribution, distribution_tests, prior_draws
 from decenter.verify.identity import change_of_variables
@@ -58,7 +59,7 @@ def verify(
     candidate: pm.Model,
     *,
     n_points: int = 20,
-    random_seed: int | None = None,
+    random_seed: RandomSeed = None,
     draws: int = 1000,
     alpha: float = 1e-3,
     max_dense: int = 500,
@@ -80,7 +81,8 @@ def verify(
         (two thirds at unit scale around the initial point, one third three times wider; a
         point where nothing is finite is redrawn closer).
     random_seed
-        Seeds the points and the prior draws; None draws fresh entropy.
+        Seeds the points and the prior draws (what ``pm.sample`` takes: an int, a
+        ``np.random.Generator``, ...); None draws fresh entropy.
     draws
         Prior draws per model for the distribution check.
     alpha
@@ -125,6 +127,7 @@ def verify(
                 f"verify: {which} must be a pymc.Model, got {type(m).__name__}; "
                 "call decenter.verify(original_model, candidate_model)"
             )
+    random_seed = seed_int(random_seed)
     settings = {
         "n_points": n_points,
         "random_seed": random_seed,

@@ -15,11 +15,9 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
-from pymc.pytensorf import compile as compile_pymc
-from pymc.pytensorf import rvs_in_graph
-from pymc.sampling.forward import vectorize_over_posterior
 from scipy import stats
 
+from decenter._pymc import compile_pymc, rvs_in_graph, vectorize_over_posterior
 from decenter.verify._common import cause, mode, seed_of, value_of
 from decenter.verify.report import Check
 

@@ -1,0 +1,224 @@
+"""Rules built on other rules: truncated location-scale variables and random walks.
+
+``pm.Truncated(D(loc, scale), lower, upper)`` becomes a standardized truncated offset whose
+bounds move with the location and scale::
+
+    eta ~ Truncated(D(0, 1), (lower - loc) / scale, (upper - loc) / scale)
+    x   = loc + scale * eta
+
+A random walk ``x ~ RandomWalk(init, D(mu, sigma))`` (``GaussianRandomWalk``,
+``MvGaussianRandomWalk``, or ``RandomWalk`` with any location-scale innovation) becomes one
+standardized free variable of the same shape and dims, whose first step along time is drawn
+from the original ``init_dist`` and the rest are iid ``D(0, 1)`` innovations::
+
+    eta = [init, z_1, ..., z_{T-1}]
+    x   = cumsum([init, mu + sigma * z_1, ..., mu + sigma * z_{T-1}])
+
+Both are whole-variable rewrites: ``lam`` is 0 or 1 (plan rounds a fractional ``lam``).
+
+Examples
+--------
+>>> import pymc as pm
+>>> from decenter.families import find_rule
+>>> find_rule(pm.Truncated.dist(pm.StudentT.dist(nu=4, mu=0, sigma=1), lower=0)).name
+'Truncated'
+>>> find_rule(pm.GaussianRandomWalk.dist(sigma=1.0, init_dist=pm.Normal.dist(), steps=5)).name
+'RandomWalk'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.distributions.continuous import TruncatedNormalRV
+from pymc.distributions.distribution import SymbolicRandomVariable, _support_point, support_point
+from pymc.distributions.shape_utils import rv_size_is_none
+from pymc.distributions.timeseries import RandomWalkRV
+from pymc.distributions.truncated import TruncatedRV
+from pymc.logprob.abstract import _logprob
+from pymc.logprob.basic import logp
+from pytensor.graph.basic import Variable
+from pytensor.tensor.variable import TensorConstant
+
+from decenter.families import (
+    LocScale,
+    LocScaleRule,
+    Rule,
+    ScaleRule,
+    SkewNormalRule,
+    default_transform,
+    find_rule,
+    full_size,
+    register,
+)
+
+__all__ = ["TruncatedRule", "RandomWalkRule", "StandardWalkRV"]
+
+# rules whose forward map is affine, x = loc + scale * eta (not LogNormal: exp)
+AFFINE = (LocScaleRule, SkewNormalRule, ScaleRule)
+
+
+def _affine_rule(rv: Variable) -> Rule | None:
+    rule = find_rule(rv)
+    if type(rule) in AFFINE and rule.check(rv) is None:
+        return rule
+    return None
+
+
+def _infinite(bound: Variable, sign: float) -> bool:
+    return isinstance(bound, TensorConstant) and bool(np.all(bound.data == sign * np.inf))
+
+
+def _truncated_parts(rv: Variable):
+    """``(base rv, lower, upper, size)`` of a truncated variable (either PyMC op)."""
+    node = rv.owner
+    if isinstance(node.op, TruncatedNormalRV):
+        mu, sigma, lower, upper = node.op.dist_params(node)
+        return pm.Normal.dist(mu, sigma), lower, upper, full_size(rv)
+    rng, size, *params, lower, upper = node.inputs
+    base = node.op.base_rv_op.make_node(rng, size, *params).default_output()
+    if all(s is not None for s in rv.type.shape):
+        size = tuple(int(s) for s in rv.type.shape)
+    elif rv_size_is_none(size):
+        size = tuple(pt.broadcast_shape(*params, lower, upper, arrays_are_shapes=False))
+    else:
+        size = tuple(size)
+    return base, lower, upper, size
+
+
+@dataclass(frozen=True)
+class TruncatedRule(Rule):
+    """``pm.Truncated`` (and ``pm.TruncatedNormal``) over a location-scale or scale family."""
+
+    elementwise: bool = False
+
+    def matches(self, rv):
+        op = rv.owner.op if rv.owner is not None else None
+        if isinstance(op, TruncatedNormalRV):
+            return True
+        if not isinstance(op, TruncatedRV) or rv.type.dtype.startswith("int"):
+            return False
+        return _affine_rule(_truncated_parts(rv)[0]) is not None
+
+    def read(self, rv):
+        base, lower, upper, size = _truncated_parts(rv)
+        rule = _affine_rule(base)
+        base_ls = rule.read(base)
+        extra = {"rule": rule, "base": base_ls, "lower": lower, "upper": upper, "size": size}
+        extra["max_n_steps"] = getattr(rv.owner.op, "max_n_steps", 10_000)
+        loc = base_ls.loc
+        return LocScale(loc, base_ls.scale, extra)
+
+    def standard(self, rv, ls, lam):
+        if lam is not None:
+            raise ValueError("Truncated supports lam = 0 or 1 only")
+        rule, base, size = ls.extra["rule"], ls.extra["base"], ls.extra["size"]
+        bounds = []
+        for bound, sign in ((ls.extra["lower"], -1.0), (ls.extra["upper"], 1.0)):
+            if _infinite(bound, sign):
+                bounds.append(None)  # keeps the normaliser and the transform one-sided
+            else:
+                shifted = bound if base.loc is None else bound - base.loc
+                bounds.append(shifted / base.scale)
+        return pm.Truncated.dist(
+            rule.make(base, None if base.loc is None else 0.0, 1.0, size),
+            lower=bounds[0],
+            upper=bounds[1],
+            max_n_steps=ls.extra["max_n_steps"],
+            size=size,
+        )
+
+    def forward(self, ls, eta, lam):
+        return ls.extra["rule"].forward(ls.extra["base"], eta, None)
+
+
+class StandardWalkRV(SymbolicRandomVariable):
+    """``concatenate([init, innovations])`` along time: a random walk before its cumulative sum."""
+
+    _print_name = ("StandardWalk", "\\operatorname{StandardWalk}")
+
+    @classmethod
+    def rv_op(cls, init_dist, innovation_dist, steps):
+        """Same layout as ``RandomWalkRV.rv_op`` (init ``(1, B, S)``, innovations ``(T-1, B, S)``)."""
+        ndim_supp = init_dist.owner.op.ndim_supp + 1
+        init_ = pt.moveaxis(init_dist, 0, -ndim_supp)
+        innov_ = pt.moveaxis(innovation_dist, 0, -ndim_supp)
+        walk = pt.concatenate([init_, innov_], axis=-ndim_supp)
+        supp = ",".join(f"d{i}" for i in range(ndim_supp - 1))
+        signature = (
+            f"({supp}),({supp}),(s),[rng]->({','.join(['t', *([supp] if supp else [])])}),[rng]"
+        )
+        return cls([init_dist, innovation_dist, steps], [walk], extended_signature=signature)(
+            init_dist, innovation_dist, steps
+        )
+
+
+@_logprob.register(StandardWalkRV)
+def _standard_walk_logp(op, values, *inputs, **kwargs):
+    # as PyMC's random_walk_logp: derive the inner graph's logp, collapse the time axis
+    (value,) = values
+    rv = op.fgraph.bind(op.make_node(*inputs).inputs)[op.default_output]
+    return logp(rv, value).sum(axis=-1)
+
+
+@_support_point.register(StandardWalkRV)
+def _standard_walk_support_point(op, rv, init_dist, innovation_dist, steps):
+    points = pt.concatenate([support_point(init_dist), support_point(innovation_dist)], axis=0)
+    return pt.moveaxis(points, 0, -op.ndim_supp)
+
+
+@dataclass(frozen=True)
+class RandomWalkRule(Rule):
+    """Random walks whose innovations are a location-scale family; the init is kept as it is."""
+
+    elementwise: bool = False
+
+    def matches(self, rv):
+        if rv.owner is None or type(rv.owner.op) is not RandomWalkRV:
+            return False
+        init, innov, _ = rv.owner.inputs
+        rule = find_rule(innov)
+        ok = type(rule) in AFFINE or getattr(rule, "name", "") == "MvNormal"
+        # the standardized walk holds init and offsets in one unconstrained value
+        return ok and rule.check(innov) is None and default_transform(init) is None
+
+    def read(self, rv):
+        init, innov, steps = rv.owner.inputs
+        rule = find_rule(innov)
+        ls = rule.read(innov)
+        ndim_supp = rv.owner.op.ndim_supp
+        # a per-step scale in the walk's layout (B, T, S), for plan and strategy="auto"
+        scale = ls.scale
+        if rule.name == "MvNormal":
+            scale = pt.sqrt(pt.diagonal(scale, axis1=-2, axis2=-1))
+        scale = pt.moveaxis(pt.broadcast_to(scale, innov.shape), 0, -ndim_supp)
+        first = pt.take(scale, [0], axis=scale.ndim - ndim_supp)
+        scale = pt.concatenate([first, scale], axis=-ndim_supp)
+        extra = {"rule": rule, "innov": ls, "init": init, "innov_rv": innov, "steps": steps}
+        return LocScale(ls.loc, scale, extra)
+
+    def standard(self, rv, ls, lam):
+        if lam is not None:
+            raise ValueError("RandomWalk supports lam = 0 or 1 only")
+        rule, innov = ls.extra["rule"], ls.extra["innov_rv"]
+        if rule.name == "MvNormal":  # MvNormal(0, I) so init and offsets have logps of one rank
+            k = ls.extra["innov"].loc.shape[-1]
+            size = tuple(innov.owner.op.size_param(innov.owner))
+            z = pm.MvNormal.dist(pt.zeros(k), pt.eye(k), size=size)
+        else:
+            z = rule.standard(innov, ls.extra["innov"], None)
+        return StandardWalkRV.rv_op(ls.extra["init"], z, ls.extra["steps"])
+
+    def forward(self, ls, eta, lam):
+        axis = -(ls.extra["innov_rv"].owner.op.ndim_supp + 1)
+        init = eta[(..., slice(0, 1)) + (slice(None),) * (-axis - 1)]
+        z = pt.moveaxis(eta[(..., slice(1, None)) + (slice(None),) * (-axis - 1)], axis, 0)
+        steps = pt.moveaxis(ls.extra["rule"].forward(ls.extra["innov"], z, None), 0, axis)
+        return pt.cumsum(pt.concatenate([init, steps], axis=axis), axis=axis)
+
+
+register(TruncatedRule("Truncated", TruncatedRV))
+register(RandomWalkRule("RandomWalk", RandomWalkRV))
