@@ -9,7 +9,7 @@ MODULES = [
     "decenter",
     "decenter.graph",
     "decenter.families",
-    "decenter.families_extra",
+    "decenter.families._extra",
     "decenter.plan",
     "decenter.examples.radon",
     "decenter.examples.eight_schools",
