@@ -18,6 +18,8 @@ MODULES = [
     "decenter.plots",
     "decenter.cli",
     "decenter.bench",
+    "decenter.rewrite",
+    "decenter.scaling",
 ]
 # decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py
 

@@ -212,7 +212,8 @@ def _restore_order(old: pm.Model, new: pm.Model, plan: Plan) -> None:
         if name in swap:
             names.append(swap[name])
         names.append(name)
-    names += [n for n in new.named_vars if n not in names]
+    listed = set(names)  # a set: a membership test in the list would make this quadratic
+    names += [n for n in new.named_vars if n not in listed]
     rank = {n: i for i, n in enumerate(names)}
     for attr in ("free_RVs", "deterministics", "data_vars", "potentials", "observed_RVs"):
         setattr(new, attr, treelist(sorted(getattr(new, attr), key=lambda v: rank[v.name])))

@@ -180,6 +180,7 @@ def run(
     logp_n: int | None = 100,
     clock: str = "cpu",
     progressbar: bool = True,
+    on_row: Callable[[dict], None] | None = None,
 ) -> dict:
     """Time build, plan, transform and verify on wide models of each size in ``ns``.
 
@@ -201,6 +202,8 @@ def run(
         The clock used for the growth and ratio columns.
     progressbar : bool
         Show each step on stderr.
+    on_row : callable, optional
+        Called with each size's row as soon as it is measured (long runs report as they go).
 
     Returns
     -------
@@ -221,6 +224,8 @@ def run(
         row = _one_size(n, size, repeats, do_verify, progressbar)
         row["transform_over_build"] = row["transform"][clock] / row["build"][clock]
         rows.append(row)
+        if on_row is not None:
+            on_row(row)
     for step in ("build", "plan", "transform", "verify"):
         _growth(rows, step, clock)
     result: dict[str, Any] = {"clock": clock, "size": size, "repeats": repeats, "rows": rows}
@@ -298,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logp_n=args.logp_n or None,
         clock=args.clock,
         progressbar=not args.no_progress,
+        on_row=lambda row: print(json.dumps(row), file=sys.stderr, flush=True),
     )
     print(format_table(result))
     if args.json:
