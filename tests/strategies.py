@@ -24,6 +24,8 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 
 from decenter.families import find_rule
+from decenter.graph import named_parents
+from decenter.verify._common import checks_to_ninf
 
 FAST = Mode(linker="py", optimizer=None)  # no graph rewrites: tiny models compile in ms
 
@@ -47,7 +49,7 @@ LOC_FAMILIES = {
 }
 
 LOCS = ("parent", "free", "const")
-SCALES = ("free", "const", "det", "vector", "scale_of_scale", "data")
+SCALES = ("free", "const", "det", "vector", "scale_of_scale", "data", "wide")
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,9 @@ def _scale(i: int, spec: LevelSpec, parent: LevelSpec | None):
     if s == "det":
         log_s = pm.Normal(f"log_s{i}", np.log(c), 0.5)
         return pm.Deterministic(f"s{i}", pt.exp(log_s))
+    if s == "wide":  # a vague log-scale prior, as in meta-analyses: exp(Normal(0, 100))
+        log_s = pm.Normal(f"log_s{i}", 0.0, 100.0)
+        return pm.Deterministic(f"s{i}", pt.exp(log_s))
     if s == "vector" and parent is not None and spec.idx is not None:
         sv = make(f"s{i}", c, shape=parent.size)
         return sv[np.asarray(spec.idx)][:, None] if spec.width else sv[np.asarray(spec.idx)]
@@ -215,10 +220,9 @@ def build_model(spec: ModelSpec) -> pm.Model:
 def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
     """f(point of the candidate) -> (candidate logp, original logp through the change of variables).
 
-    The candidate must come from ``decenter.transform`` (its ``_decenter_plan`` names the
-    standardized variable that replaced each rewritten one).
+    The candidate must come from ``decenter.transform``: a rewritten variable is a
+    Deterministic of one new free variable (its standardized draw) and of original names.
     """
-    plan = candidate._decenter_plan
     replace = {}
     logdet = pt.constant(0.0, dtype="float64")
     for rv in original.free_RVs:
@@ -231,7 +235,7 @@ def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
         tr = original.rvs_to_transforms.get(rv)
         xu = x if tr is None else tr.forward(x, *rv.owner.inputs)
         replace[value] = xu
-        eta = candidate.rvs_to_values[candidate[plan[rv.name].new_name]]
+        eta = candidate.rvs_to_values[_standardized(original, candidate, rv.name)]
         # The map (all etas) -> (all x) is block triangular in topological order, so its
         # log-determinant is the sum of the diagonal blocks'.
         if find_rule(rv).elementwise:
@@ -240,13 +244,26 @@ def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
             jac = pytensor.gradient.jacobian(xu.flatten(), eta).reshape((xu.size, eta.size))
             logdet = logdet + pt.linalg.slogdet(jac)[1]
     through = graph_replace(original.logp(), replace, strict=False)
+    # PyMC's parameter checks give -inf, not ParameterValueError, even without graph rewrites
+    outputs = checks_to_ninf([candidate.logp(), through + logdet])
     return candidate.compile_fn(
-        [candidate.logp(), through + logdet],
+        outputs,
         inputs=candidate.value_vars,
         mode=mode,
         point_fn=True,
         on_unused_input="ignore",
     )
+
+
+def _standardized(original: pm.Model, candidate: pm.Model, name: str):
+    """The new free variable that a rewritten variable is computed from."""
+    new = [
+        n
+        for n in named_parents(candidate, candidate[name].owner.inputs)
+        if n not in original.named_vars and candidate[n] in candidate.free_RVs
+    ]
+    assert len(new) == 1, (name, new)
+    return candidate[new[0]]
 
 
 def random_points(model: pm.Model, n: int, seed: int, scale: float = 1.0) -> list[dict]:

@@ -1,4 +1,8 @@
-"""The ``decenter`` command line, driven as a subprocess: exit codes, stdout, one-line errors."""
+"""The ``decenter`` command line: exit codes, stdout, one-line errors.
+
+Driven in process through ``decenter.cli.main(argv)`` (fast: no interpreter start-up and no
+re-import of PyMC per case); a few subprocess smoke tests check the installed entry point.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,41 @@ from pathlib import Path
 
 import pytest
 
+from decenter.cli import main
+
 FIXTURES = Path(__file__).parent / "fixtures"
-SCHOOLS = str(FIXTURES / "schools.py")
-SEVERAL = str(FIXTURES / "several.py")
 ENV = {**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "ignore"}
 
 
-def decenter(*args: str, cwd: Path = FIXTURES, timeout: float = 300) -> subprocess.CompletedProcess:
+def subprocess_decenter(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "decenter", *args],
         capture_output=True,
         text=True,
-        cwd=cwd,
+        cwd=FIXTURES,
         env=ENV,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def decenter(capsys, monkeypatch):
+    """Run ``decenter ARGS`` in this process, from the fixtures folder; return what a
+    subprocess would: the exit code, stdout and stderr."""
+    monkeypatch.chdir(FIXTURES)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(sys, "path", list(sys.path))  # file targets may add their folder
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()  # start clean
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse errors exit from the parser
+            code = e.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
 
 
 def assert_one_line_error(r: subprocess.CompletedProcess, *needles: str) -> None:
@@ -37,7 +61,30 @@ def assert_one_line_error(r: subprocess.CompletedProcess, *needles: str) -> None
         assert needle in lines[0], lines[0]
 
 
-# -- errors: every case in its own process, all started at once (they mostly wait on imports) ---
+# -- subprocess smoke tests: the installed command, its exit code and its help -----------------
+
+
+def test_subprocess_error_is_one_line_exit_2():
+    assert_one_line_error(subprocess_decenter("diff", "nothere.py"), "no such file: nothere.py")
+
+
+def test_subprocess_help_and_no_command():
+    r = subprocess_decenter("--help")
+    assert r.returncode == 0, r.stderr
+    for command in ("diff", "explain", "verify", "check", "demo", "bench"):
+        assert command in r.stdout
+    r = subprocess_decenter()
+    assert r.returncode == 2
+    assert "choose a command" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_subprocess_diff_runs():
+    r = subprocess_decenter("diff", "schools.py")
+    assert r.returncode == 0, r.stderr
+    assert "+theta_offset ~ Normal(0, 1)  dims=(school,)" in r.stdout.splitlines()
+
+
+# -- errors: one line on stderr, exit code 2 --------------------------------------------------
 
 ERRORS = {
     "missing file": (["diff", "nothere.py"], ["no such file: nothere.py"]),
@@ -67,34 +114,20 @@ ERRORS = {
 
 
 @pytest.fixture(scope="module")
-def error_runs(tmp_path_factory):
+def targets(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("targets")
     (tmp / "broken.py").write_text("import pymc as pm\ndef f(:\n    pass\n")
     (tmp / "empty.py").write_text("x = 1\n\n\ndef f():\n    return x\n")
-    procs = {}
-    for key, (args, _) in ERRORS.items():
-        argv = [a.replace("{tmp}", str(tmp)) for a in args]
-        procs[key] = subprocess.Popen(
-            [sys.executable, "-m", "decenter", *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=FIXTURES,
-            env=ENV,
-        )
-    out = {}
-    for key, p in procs.items():
-        stdout, stderr = p.communicate(timeout=300)
-        out[key] = subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr)
-    return out
+    return tmp
 
 
 @pytest.mark.parametrize("case", list(ERRORS))
-def test_error_is_one_line_exit_2(error_runs, case):
-    assert_one_line_error(error_runs[case], *ERRORS[case][1])
+def test_error_is_one_line_exit_2(decenter, targets, case):
+    args, needles = ERRORS[case]
+    r = decenter(*(a.replace("{tmp}", str(targets)) for a in args))
+    assert_one_line_error(r, *needles)
 
 
-# The same rules, checked in this process (cheaper than a process each).
 MORE_ERRORS = {
     "needs arguments": (
         ["diff", "several.py:needs_arguments"],
@@ -126,43 +159,31 @@ MORE_ERRORS = {
 
 
 @pytest.mark.parametrize("case", list(MORE_ERRORS))
-def test_error_in_process(case, capsys, monkeypatch):
-    from decenter.cli import main
-
-    monkeypatch.chdir(FIXTURES)
-    monkeypatch.setattr(sys, "path", list(sys.path))
+def test_more_errors_are_one_line_exit_2(decenter, case):
     args, needles = MORE_ERRORS[case]
-    try:
-        code = main(args)
-    except SystemExit as e:  # argparse errors exit from the parser
-        code = e.code
-    err = capsys.readouterr().err
-    assert_one_line_error(subprocess.CompletedProcess(args, code, "", err), *needles)
+    assert_one_line_error(decenter(*args), *needles)
 
 
-def test_no_command_exits_2():
+def test_no_command_exits_2(decenter):
     r = decenter()
     assert r.returncode == 2
     assert "choose a command" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_debug_shows_the_traceback(capsys, monkeypatch):
-    from decenter.cli import main
-
-    monkeypatch.chdir(FIXTURES)
-    assert main(["--debug", "diff", "several.py:raises"]) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" in err and "the factory failed" in err
-    assert err.strip().splitlines()[-1].startswith("decenter: error: calling raises()")
+def test_debug_shows_the_traceback(decenter):
+    r = decenter("--debug", "diff", "several.py:raises")
+    assert r.returncode == 2
+    assert "Traceback" in r.stderr and "the factory failed" in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("decenter: error: calling raises()")
     # --debug after the command works too
-    assert main(["diff", "several.py:raises", "--debug"]) == 2
-    assert "Traceback" in capsys.readouterr().err
+    r = decenter("diff", "several.py:raises", "--debug")
+    assert r.returncode == 2 and "Traceback" in r.stderr
 
 
 # -- diff, explain -------------------------------------------------------------------------------
 
 
-def test_diff_text_shows_removed_and_added_lines():
+def test_diff_text_shows_removed_and_added_lines(decenter):
     r = decenter("diff", "schools.py")  # the file defines one model: no :NAME needed
     assert r.returncode == 0, r.stderr
     out = r.stdout.splitlines()
@@ -179,7 +200,7 @@ def test_diff_text_shows_removed_and_added_lines():
     assert r.stderr.strip() == ""  # the file's own output (none here) and logs stay off stdout
 
 
-def test_diff_json_has_the_plan():
+def test_diff_json_has_the_plan(decenter):
     r = decenter("diff", "schools.py:schools", "--format", "json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
@@ -193,7 +214,7 @@ def test_diff_json_has_the_plan():
     assert len(data["after"]) == len(data["before"]) + 1
 
 
-def test_diff_dot_is_graphviz_source_of_both_models():
+def test_diff_dot_is_graphviz_source_of_both_models(decenter):
     r = decenter("diff", "schools.py", "--format", "dot")
     assert r.returncode == 0, r.stderr
     src = r.stdout
@@ -204,13 +225,13 @@ def test_diff_dot_is_graphviz_source_of_both_models():
     assert '"m0:tau" -> "m0:theta";' in src and '"m1:theta_offset" -> "m1:theta";' in src
 
 
-def test_diff_with_nothing_to_rewrite():
+def test_diff_with_nothing_to_rewrite(decenter):
     r = decenter("diff", "schools.py", "--strategy", "centered")
     assert r.returncode == 0, r.stderr
     assert "no change" in r.stdout and "+theta_offset" not in r.stdout
 
 
-def test_explain_module_target_json():
+def test_explain_module_target_json(decenter):
     r = decenter(
         "explain", "decenter.examples.radon:centered_model", "--format", "json", "--vars", "b"
     )
@@ -224,7 +245,7 @@ def test_explain_module_target_json():
     assert "not in vars" in next(d["reason"] for d in plan["decisions"] if d["name"] == "a")
 
 
-def test_explain_text_table():
+def test_explain_text_table(decenter):
     r = decenter("explain", "schools.py", "--strategy", "0.3")
     assert r.returncode == 0, r.stderr
     row = next(line.split() for line in r.stdout.splitlines() if line.startswith("theta "))
@@ -235,13 +256,13 @@ def test_explain_text_table():
 # -- verify, check ---------------------------------------------------------------------------------
 
 
-def test_verify_equivalent_exits_0():
+def test_verify_equivalent_exits_0(decenter):
     r = decenter("verify", "schools.py", "--points", "5", "--seed", "1")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "schools and its rewrite: equivalent" in r.stdout
 
 
-def test_verify_against_a_different_model_exits_1():
+def test_verify_against_a_different_model_exits_1(decenter):
     r = decenter("verify", "schools.py", "--against", "schools.py:wrong", "--points", "5",
                  "--seed", "1", "--format", "json")  # fmt: skip
     assert r.returncode == 1, r.stdout + r.stderr
@@ -250,18 +271,17 @@ def test_verify_against_a_different_model_exits_1():
     assert "change_of_variables" in [c["name"] for c in data["report"]["checks"] if not c["passed"]]
 
 
-def test_check_not_equivalent_exits_1_without_sampling():
+def test_check_not_equivalent_exits_1_without_sampling(decenter):
     r = decenter("check", "schools.py", "--against", "schools.py:wrong", "--seed", "1")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "not sampling" in r.stdout and "ESS" not in r.stdout
 
 
 @pytest.mark.slow
-def test_check_samples_and_writes_json_and_pictures(tmp_path):
-    pytest.importorskip("matplotlib")
+def test_check_samples_and_writes_json_and_pictures(decenter, tmp_path, seed):
     r = decenter(
         "check", "schools.py", "--draws", "100", "--tune", "100", "--chains", "2",
-        "--sampler", "pymc", "--seed", "1", "--plot", str(tmp_path / "pics"),
+        "--sampler", "pymc", "--seed", str(seed), "--plot", str(tmp_path / "pics"),
         "--json", str(tmp_path / "check.json"),
     )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
@@ -282,14 +302,12 @@ def test_check_samples_and_writes_json_and_pictures(tmp_path):
 # -- bench ---------------------------------------------------------------------------------------
 
 
-def test_bench_delegates_its_options(capsys):
+def test_bench_delegates_its_options(decenter):
     r = decenter("bench", "-h")
     assert r.returncode == 0, r.stderr
     assert "usage: decenter bench" in r.stdout and "--models" in r.stdout
-    from decenter.cli import main
-
-    with pytest.raises(SystemExit) as e:  # bench's own parser rejects its own bad options
-        main(["bench", "--models", "no_such_model"])
-    assert e.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    # bench's own parser rejects its own bad options
+    r = decenter("bench", "--models", "no_such_model")
+    assert r.returncode == 2
+    err = r.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("decenter: error: argument --models")

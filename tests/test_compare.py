@@ -28,21 +28,20 @@ def schools() -> pm.Model:
     return model
 
 
-SETTINGS = dict(draws=150, tune=150, chains=2, random_seed=3, progressbar=False)
+SETTINGS = dict(draws=150, tune=150, chains=2, progressbar=False)
 
 
 @pytest.fixture(scope="module")
-def by_pymc() -> Comparison:
-    return compare(schools(), sampler="pymc", **SETTINGS)
+def by_pymc(module_seed) -> Comparison:
+    return compare(schools(), sampler="pymc", random_seed=module_seed, **SETTINGS)
 
 
 @pytest.fixture(scope="module")
-def by_nutpie() -> Comparison:
-    pytest.importorskip("nutpie")
-    return compare(schools(), sampler="nutpie", **SETTINGS)
+def by_nutpie(module_seed) -> Comparison:
+    return compare(schools(), sampler="nutpie", random_seed=module_seed, **SETTINGS)
 
 
-def _check_against_traces(c: Comparison, sampler: str) -> None:
+def _check_against_traces(c: Comparison, sampler: str, seed: int) -> None:
     for run, model_free in ((c.original, NAMES), (c.transformed, ["mu", "tau", "theta_offset"])):
         idata = run.idata
         stats = idata.sample_stats
@@ -71,10 +70,13 @@ def _check_against_traces(c: Comparison, sampler: str) -> None:
         assert run.wall_time >= run.sampling_time * 0.5  # wall time includes compilation
         assert 0 < run.min_bfmi < 5
     assert c.var_names == NAMES
-    assert c.settings["random_seed"] == 3
-    # the non-centered run has no funnel: no divergences, a better use of gradients
-    assert c.transformed.divergences == 0
-    assert c.transformed.ess_per_grad > c.original.ess_per_grad
+    assert c.settings["random_seed"] == seed
+    # the non-centered run has no funnel: (almost) no divergences, a better use of gradients.
+    # Measured at DECENTER_TEST_SEED 0-11 (min / median / max): transformed divergences
+    # 0 / 0 / 1 (pymc), 0 / 0 / 0 (nutpie); centered 1 / 4.5 / 49 and 0 / 0.5 / 10.
+    # ESS per gradient, transformed over centered: 3.9 / 24 / 94 (pymc), 5.6 / 9.5 / 431 (nutpie).
+    assert c.transformed.divergences <= 3
+    assert c.transformed.ess_per_grad >= 2 * c.original.ess_per_grad
     assert c.verdict in ("better", "similar", "worse")
     d = json.loads(json.dumps(c.to_dict()))
     assert d["original"]["divergences"] == c.original.divergences
@@ -86,13 +88,13 @@ def _check_against_traces(c: Comparison, sampler: str) -> None:
 
 
 @pytest.mark.slow
-def test_compare_pymc(by_pymc):
-    _check_against_traces(by_pymc, "pymc")
+def test_compare_pymc(by_pymc, module_seed):
+    _check_against_traces(by_pymc, "pymc", module_seed)
 
 
 @pytest.mark.slow
-def test_compare_nutpie(by_nutpie):
-    _check_against_traces(by_nutpie, "nutpie")
+def test_compare_nutpie(by_nutpie, module_seed):
+    _check_against_traces(by_nutpie, "nutpie", module_seed)
 
 
 @pytest.mark.slow
@@ -107,7 +109,6 @@ def test_compare_is_the_package_function(by_pymc):
 
 @pytest.mark.slow
 def test_plots(by_pymc, tmp_path):
-    pytest.importorskip("matplotlib")
     from decenter.plots import save_plots
 
     paths = save_plots(by_pymc, tmp_path / "pics")

@@ -74,8 +74,7 @@ def test_family_all_structures_verified(family):
 def test_partial_centering_verified(family, lam):
     m = four_structures(family)
     strategy = {"with_dims": np.array([0.0, 0.5, 1.0]), "sized": 0.8} if lam == "array" else lam
-    new = decenter.transform(m, strategy=strategy)
-    p = new._decenter_plan
+    new, p = decenter.transform(m, strategy=strategy, return_plan=True)
     if lam == "array":
         np.testing.assert_array_equal(p["with_dims"].lam, [0.0, 0.5, 1.0])
         assert p["with_dims"].new_name == "with_dims_eta"
@@ -88,17 +87,15 @@ def test_partial_centering_verified(family, lam):
 
 def test_lam_one_leaves_model_as_it_was_and_zero_is_noncentered():
     m = four_structures("Normal")
-    centered = decenter.transform(m, strategy=1.0)
+    centered, centered_plan = decenter.transform(m, strategy=1.0, return_plan=True)
     assert [v.name for v in centered.free_RVs] == [v.name for v in m.free_RVs]
-    assert all(
-        "lam = 1" in d.reason for d in centered._decenter_plan if d.name in ("sized", "nested")
-    )
+    assert all("lam = 1" in d.reason for d in centered_plan if d.name in ("sized", "nested"))
     zero = decenter.transform(m, strategy=0.0)
     nc = decenter.transform(m)
     assert [v.name for v in zero.free_RVs] == [v.name for v in nc.free_RVs]
     point = nc.initial_point()
     assert zero.compile_logp()(point) == nc.compile_logp()(point)
-    assert decenter.transform(m, strategy="centered")._decenter_plan.rewrites == []
+    assert decenter.plan(m, strategy="centered").rewrites == []
 
 
 def test_mvnormal_with_lkj_cholesky_and_with_cov():
@@ -121,8 +118,8 @@ def test_mvnormal_with_lkj_cholesky_and_with_cov():
     report = decenter.verify(m, new, random_seed=4)
     assert report.ok, str(report)
     # partial centering is whole-variable for MvNormal: 0.3 rounds to 0
-    partial = decenter.transform(m, strategy=0.3)
-    assert "lam rounded to 0" in partial._decenter_plan["x"].reason
+    partial = decenter.transform(m, strategy=0.3, return_plan=True)
+    assert "lam rounded to 0" in partial.plan["x"].reason
 
 
 def test_zerosumnormal():
@@ -130,8 +127,8 @@ def test_zerosumnormal():
         sigma = pm.HalfNormal("sigma")
         x = pm.ZeroSumNormal("x", sigma=sigma, dims="g")
         pm.Normal("y", x, 1.0, observed=np.arange(4.0), dims="g")
-    new = decenter.transform(m)
-    assert new._decenter_plan["x"].family == "ZeroSumNormal"
+    new, p = decenter.transform(m, return_plan=True)
+    assert p["x"].family == "ZeroSumNormal"
     assert new["x"] in new.deterministics
     np.testing.assert_allclose(pm.draw(new["x"], draws=50, random_seed=1).sum(-1), 0, atol=1e-9)
     report = decenter.verify(m, new, random_seed=5)

@@ -18,11 +18,13 @@ from __future__ import annotations
 import os
 import warnings
 
+import pymc as pm
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import decenter
+from decenter.graph import named_parents
 from strategies import (
     FAST,
     LevelSpec,
@@ -127,9 +129,11 @@ def test_random_hierarchies(spec, data):
 
     if strategy == "noncentered":
         # a fixed point: the standardized variables have constant location and scale
-        twice = decenter.transform(new, include_loc_only=kw["include_loc_only"])
+        twice, p = decenter.transform(
+            new, include_loc_only=kw["include_loc_only"], return_plan=True
+        )
         assert [v.name for v in twice.free_RVs] == [v.name for v in new.free_RVs]
-        assert twice._decenter_plan.rewrites == []
+        assert p.rewrites == []
 
 
 @ci_examples(25)
@@ -159,3 +163,67 @@ def test_oracle_detects_a_wrong_model():
     assert_logp_equivalent(m, decenter.transform(m))
     with pytest.raises(AssertionError):
         assert_logp_equivalent(m, wrong)
+
+
+# --- idempotence over every registered rule -------------------------------------------------
+# One small hierarchical example per rule name: ``build()`` makes, inside a model context, a
+# variable "x" that the rule rewrites. A new rule in decenter.families needs an entry here.
+
+
+def _loc_scale():
+    """A random location and a random positive scale (as positional mu, sigma)."""
+    return pm.Normal("mu", 0.0, 1.0), pm.HalfNormal("s", 1.0)
+
+
+def _lkj_chol():
+    chol, _, _ = pm.LKJCholeskyCov("L", n=3, eta=2.0, sd_dist=pm.Exponential.dist(1.0))
+    return chol
+
+
+IDEMPOTENCE_EXAMPLES = {
+    "Normal": lambda: pm.Normal("x", *_loc_scale(), shape=3),
+    "StudentT": lambda: pm.StudentT("x", 4, pm.Normal("mu"), sigma=pm.HalfNormal("s"), shape=3),
+    "Cauchy": lambda: pm.Cauchy("x", *_loc_scale(), shape=3),
+    "Laplace": lambda: pm.Laplace("x", *_loc_scale(), shape=3),
+    "Logistic": lambda: pm.Logistic("x", *_loc_scale(), shape=3),
+    "Gumbel": lambda: pm.Gumbel("x", *_loc_scale(), shape=3),
+    "LogNormal": lambda: pm.LogNormal("x", *_loc_scale(), shape=3),
+    "SkewNormal": lambda: pm.SkewNormal("x", *_loc_scale(), alpha=2.0, shape=3),
+    "MvNormal": lambda: pm.MvNormal("x", pm.Normal("mu", 0, 1, shape=3), chol=_lkj_chol()),
+    "ZeroSumNormal": lambda: pm.ZeroSumNormal("x", sigma=pm.HalfNormal("s", 1.0), shape=4),
+    "HalfNormal": lambda: pm.HalfNormal("x", pm.HalfNormal("s", 1.0), shape=3),
+    "HalfCauchy": lambda: pm.HalfCauchy("x", pm.HalfNormal("s", 1.0), shape=3),
+    "HalfStudentT": lambda: pm.HalfStudentT("x", nu=4, sigma=pm.HalfNormal("s", 1.0), shape=3),
+    "Exponential": lambda: pm.Exponential("x", scale=pm.HalfNormal("s", 1.0), shape=3),
+    "Gamma": lambda: pm.Gamma("x", 2.0, pm.HalfNormal("r", 1.0), shape=3),
+    "InverseGamma": lambda: pm.InverseGamma("x", 3.0, pm.HalfNormal("b", 1.0), shape=3),
+    "Weibull": lambda: pm.Weibull("x", 2.0, pm.HalfNormal("b", 1.0), shape=3),
+    "GaussianRandomWalk": lambda: pm.GaussianRandomWalk(
+        "x", sigma=pm.HalfNormal("s", 1.0), init_dist=pm.Normal.dist(0, 1), steps=4
+    ),
+    "Truncated": lambda: pm.Truncated("x", pm.Normal.dist(*_loc_scale()), lower=-1.0, shape=3),
+}
+
+
+def registered_rule_names():
+    from decenter.families import RULES
+
+    return sorted({rule.name for rule in RULES})
+
+
+@pytest.mark.parametrize("name", registered_rule_names())
+def test_transform_is_idempotent_for_every_rule(name):
+    """plan(transform(m)) rewrites nothing: the standardized draw refers to no scale or loc."""
+    if name not in IDEMPOTENCE_EXAMPLES:
+        pytest.fail(f"add an example of a hierarchical {name} to IDEMPOTENCE_EXAMPLES")
+    with pm.Model() as m:
+        IDEMPOTENCE_EXAMPLES[name]()
+    p = decenter.plan(m)
+    assert p["x"].rewrite and p["x"].family == name, p["x"].reason
+    new = decenter.transform(m)
+    again = decenter.plan(new)
+    assert again.rewrites == [], str(again)
+    # the offset's definition uses no model variable at all (not even through second(sd, 1))
+    offset = new[p["x"].new_name]
+    params = offset.owner.op.dist_params(offset.owner)
+    assert named_parents(new, params) == [], named_parents(new, params)

@@ -129,9 +129,8 @@ def test_nested_hierarchy_rewrites_both_levels():
         state = pm.Normal("state_eff", mu, tau_s, dims="state")
         county = pm.Normal("county_eff", state[state_of_county], tau_c, dims="county")
         pm.Normal("y", county, 1.0, observed=np.arange(7.0), dims="county")
-    new = decenter.transform(m)
+    new, p = decenter.transform(m, return_plan=True)
     assert free_names(new) == ["mu", "tau_s", "tau_c", "state_eff_offset", "county_eff_offset"]
-    p = new._decenter_plan
     assert p["county_eff"].loc_parents == ["state_eff"]
     assert p["county_eff"].scale_parents == ["tau_c"]
     # the child reads its location from the parent's Deterministic, not the removed variable
@@ -190,10 +189,10 @@ def test_input_model_not_mutated(radon_pair):
 
 def test_idempotent(radon_pair):
     once = decenter.transform(radon_pair[0])
-    twice = decenter.transform(once)
+    twice, p = decenter.transform(once, return_plan=True)
     assert free_names(twice) == free_names(once)
-    assert twice._decenter_plan.rewrites == []
-    assert "constant" in twice._decenter_plan["b_offset"].reason
+    assert p.rewrites == []
+    assert "constant" in p["b_offset"].reason
 
 
 def test_name_collision_gets_unique_name():
@@ -203,8 +202,8 @@ def test_name_collision_gets_unique_name():
         pm.Normal("b_offset", 0, 1)
         b = pm.Normal("b", mu, sigma, shape=2)
         pm.Normal("y", b, 1, observed=[0.0, 1.0])
-    new = decenter.transform(m)
-    assert new._decenter_plan["b"].new_name == "b_offset_1"
+    new, p = decenter.transform(m, return_plan=True)
+    assert p["b"].new_name == "b_offset_1"
     assert "b_offset_1" in free_names(new) and "b_offset" in free_names(new)
     assert_verified(m, new)
 
@@ -254,9 +253,9 @@ def test_loc_only_hierarchy_is_opt_in():
 
 def test_vars_restricts_and_unknown_name_is_a_clear_error(radon_pair):
     centered, _ = radon_pair
-    new = decenter.transform(centered, vars=["b"])
+    new, p = decenter.transform(centered, vars=["b"], return_plan=True)
     assert "a" in free_names(new) and "b_offset" in free_names(new)
-    assert new._decenter_plan["a"].reason.startswith("not in vars")
+    assert p["a"].reason.startswith("not in vars")
     with pytest.raises(ValueError, match="'c' is not a variable of this model"):
         decenter.plan(centered, vars=["c"])
     with pytest.raises(ValueError, match="not a free random variable"):
@@ -272,26 +271,23 @@ def test_transform_verify_flag(radon_pair):
 
 
 @pytest.mark.slow
-def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair):
-    """PyMC's defaults (4 chains x 1000 draws, 1000 tune), PyMC's own NUTS, fixed seed.
+def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair, seed):
+    """PyMC's own NUTS, 2 chains x 500 draws after 500 tuning steps, both models at one seed.
 
-    Measured here with seeds 1, 2, 3: centered 452 / 108 / 19 divergences and bulk ESS(sigma_b)
-    9 / 19 / 58; transformed 0 / 0 / 0 divergences and ESS 643 / 635 / 733 (11x to 70x). With
-    nutpie the centered model hides its funnel better (0 to 622 divergences) but the ESS ratio
-    is 6x to 97x. The asserted margins (<= 5 divergences, >= 10 fewer than centered, >= 5x ESS)
-    hold on every seed measured.
+    The claim: the funnel between sigma_b and b goes away. The non-centered run diverges no more
+    than the centered one (and barely at all), and the bulk ESS of the funnel's scale sigma_b
+    rises by a margin. Margins are set from 12 seeds (shifts 0-11; see the comments); at this
+    length the centered run often shows no divergences at all, so the ESS carries the claim.
     """
     import arviz as az
 
     centered, _ = radon_pair
     new = decenter.transform(centered)
-    kw = dict(draws=1000, tune=1000, chains=4, cores=2, random_seed=2, progressbar=False)
+    kw = dict(draws=500, tune=500, chains=2, cores=1, random_seed=seed, progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with centered:
-            idata_c = pm.sample(nuts_sampler="pymc", **kw)
-        with new:
-            idata_n = pm.sample(nuts_sampler="pymc", **kw)
+        idata_c = pm.sample(nuts_sampler="pymc", model=centered, **kw)
+        idata_n = pm.sample(nuts_sampler="pymc", model=new, **kw)
 
     def summary(idata):
         div = int(idata.sample_stats["diverging"].sum())
@@ -301,7 +297,17 @@ def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair):
     div_c, ess_c = summary(idata_c)
     div_n, ess_n = summary(idata_n)
     print(f"centered: {div_c} divergences, ESS {ess_c:.0f}; transformed: {div_n}, {ess_n:.0f}")
-    assert div_n <= 5
-    assert div_c >= div_n + 10
-    assert ess_n >= 5 * ess_c
+    # Measured over DECENTER_TEST_SEED 0-11 (13 runs; nice'd, 2 busy cores), min / median / max:
+    #   centered:      divergences 0 / 11 / 500,  ESS(sigma_b) 2.6 / 19.5 / 43
+    #   non-centered:  divergences 0 / 0 / 2,     ESS(sigma_b) 120 / 187 / 235
+    #   ESS ratio 4.4 / 9.6 / 66 (ESS per gradient evaluation: 6.9 / 12 / 74)
+    # A fixed seed does not fix the run exactly (it depends on what the process sampled before):
+    # this test in fresh processes at shifts 1 and 2 gave centered 2 and 0 divergences, ESS 7
+    # and 63 (above the 43 measured), transformed 0 and 0, ESS 159 and 187: ratios 23 and 3.0.
+    assert div_n <= 5  # measured at most 2
+    # divergences fall wherever the centered run found its funnel; at this length it may not
+    # (0 divergences at 4 of 12 seeds), so a strict per-seed "fewer" would fail on ties near 0
+    assert div_n < div_c or div_c <= 5
+    assert ess_n >= 60  # half the lowest measured (120)
+    assert ess_n >= 1.5 * ess_c  # the funnel scale's ESS rises: lowest ratio seen 3.0
     assert {"a", "b", "a_offset", "b_offset"} <= set(idata_n.posterior.data_vars)

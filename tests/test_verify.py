@@ -196,16 +196,33 @@ def mvnormal_model():
 def test_mvnormal_blocks_dense_per_row_and_too_large():
     m = mvnormal_model()
     new = decenter.transform(m)
-    dense = verify(m, new, **FAST)
-    assert dense.ok, str(dense)
-    assert dense["change_of_variables"].details["blocks"] == {"diagonal": 2, "dense": 1}
-    rows = verify(m, new, max_dense=5, **FAST)  # 18 > 5: per-row 3 x 3 blocks
+    rows = verify(m, new, **FAST)  # per-row 3 x 3 blocks (3 gradients, not 18)
+    assert rows.ok, str(rows)
+    assert rows["change_of_variables"].details["blocks"] == {"diagonal": 2, "rows": 1}
+    rows = verify(m, new, max_dense=5, **FAST)  # 18 > 5: per-row still fits
     assert rows.ok, str(rows)
     assert rows["change_of_variables"].details["blocks"] == {"diagonal": 2, "rows": 1}
     too_large = verify(m, new, max_dense=2, **FAST)
-    assert too_large.failed == ["change_of_variables"]
+    # a check that cannot run is "could not check", never "not equivalent"
+    assert too_large.unchecked == ["change_of_variables"] and too_large.failed == []
+    assert too_large.verdict == "could not check" and not too_large.ok
     assert "could not verify" in too_large["change_of_variables"].message
     assert "x (18 dimensions)" in too_large["change_of_variables"].message
+
+
+def test_a_block_that_is_not_per_row_goes_dense():
+    """x = z with its rows swapped: same shape (2, 3), not per-row, still a bijection."""
+    with pm.Model() as original:
+        pm.Normal("x", 0, 1, shape=(2, 3))
+    with pm.Model() as swapped:
+        z = pm.Normal("z", 0, 1, shape=(2, 3))
+        pm.Deterministic("x", z[::-1])
+    report = verify(original, swapped, **FAST)
+    assert report.ok, str(report)
+    assert report["change_of_variables"].details["blocks"] == {"dense": 1}
+    too_large = verify(original, swapped, max_dense=4, **FAST)
+    assert too_large.unchecked == ["change_of_variables"]
+    assert "is not per-row" in too_large["change_of_variables"].message
 
 
 def test_coupled_variables_form_one_dense_block():
@@ -229,7 +246,7 @@ def test_permuted_offsets_fall_back_to_dense():
     assert report.ok, str(report)  # theta = mu + tau * reversed(theta_raw) is still a bijection
     assert report["change_of_variables"].details["blocks"] == {"diagonal": 2, "dense": 1}
     report = verify(centered, schools_candidate(reverse=True), max_dense=4, **FAST)
-    assert report.failed == ["change_of_variables"]
+    assert report.unchecked == ["change_of_variables"]
     assert "theta (8 dimensions)" in report["change_of_variables"].message
 
 
@@ -275,8 +292,9 @@ RADON_MUTANTS = [
     ({"beta_b": 2.0}, ["change_of_variables", "distribution"], "sigma_b", None),
     ({"lik_sigma": 1.5}, ["change_of_variables"], "log_radon", None),
     ({"y_shift": 0.1}, ["structure", "change_of_variables"], "log_radon", "log_radon: data differ"),
-    ({"drop_b": True}, ["structure", "change_of_variables"], None, "b: free variable"),
-    ({"b_shape": True}, ["structure", "change_of_variables"], None, "b: shape (85,)"),
+    # not mappable: the exact check cannot run ("could not check"), structure says why
+    ({"drop_b": True}, ["structure"], None, "b: free variable"),
+    ({"b_shape": True}, ["structure"], None, "b: shape (85,)"),
 ]
 
 
@@ -290,6 +308,9 @@ def test_radon_mutants_are_rejected(radon_original, df, mutation, failing, blame
     for name in failing:
         assert name in report.failed, str(report)
     assert "structure" in failing or "structure" not in report.failed, str(report)
+    if blamed is None:
+        assert report.unchecked == ["change_of_variables"], str(report)
+        assert report.verdict == "not equivalent"
     if blamed is not None:
         assert report["change_of_variables"].details["varying"] == [blamed], str(report)
     if text is not None:
@@ -447,3 +468,67 @@ def test_same_seed_same_report():
     b = verify(es.centered_model(), es.noncentered_model(), random_seed=5, **FAST)
     assert a.to_dict()["checks"][2]["details"] == b.to_dict()["checks"][2]["details"]
     assert a["change_of_variables"].figure == b["change_of_variables"].figure
+
+
+# --- wide priors and errors: no false alarm, no crash (issue 13) ---------------------------
+
+
+def microcredit_model():
+    """A meta-analysis with vague hyperpriors inside exp (as in the microcredit example)."""
+    rng = np.random.default_rng(4)
+    with pm.Model(coords={"site": range(7)}) as m:
+        mu = pm.Normal("mu", 0, 100)
+        log_tau = pm.Normal("log_tau", 0, 100)
+        tau = pm.Deterministic("tau", pt.exp(log_tau))
+        theta = pm.Normal("theta", mu, tau, dims="site")
+        se = rng.uniform(5, 20, 7)
+        pm.Normal("y", theta, se, observed=rng.normal(0, 20, 7), dims="site")
+    return m
+
+
+def log_sigma_model():
+    rng = np.random.default_rng(5)
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0, 5)
+        log_sigma = pm.Normal("log_sigma", 0, 2)
+        b = pm.Normal("b", mu, pt.exp(log_sigma), shape=10)
+        pm.Normal("y", b, 1, observed=rng.normal(size=10))
+    return m
+
+
+@pytest.mark.parametrize("make", [microcredit_model, log_sigma_model])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_wide_priors_are_verified(make, seed):
+    m = make()
+    new = decenter.transform(m)
+    assert len(decenter.plan(m).rewrites) == 1
+    report = decenter.verify(m, new, random_seed=seed)
+    assert report.verdict == "equivalent", str(report)
+
+
+def test_gamma_frailty_with_normal_rate_is_kept_and_verified():
+    """A rate with a Normal hyperprior cannot be proven positive: kept, and verify (which
+    evaluates points with rate < 0) says equivalent instead of raising ParameterValueError."""
+    with pm.Model() as m:
+        r = pm.Normal("r", 1, 1)
+        f = pm.Gamma("frailty", 2.0, r, shape=5)
+        pm.Poisson("y", f, observed=np.arange(5))
+    p = decenter.plan(m)
+    assert p.rewrites == [] and "not provably positive (r is Normal" in p["frailty"].reason
+    report = verify(m, decenter.transform(m), **FAST)
+    assert report["change_of_variables"].passed, str(report)
+
+
+def test_an_error_while_evaluating_is_could_not_check():
+    from pytensor.raise_op import Assert
+
+    centered = es.centered_model()
+    candidate = es.noncentered_model()
+    with candidate:  # evaluating the candidate's log density always raises
+        pm.Potential("boom", Assert("boom")(pt.zeros(()), candidate["mu"] > 1e9))
+    report = verify(centered, candidate, **FAST)
+    check = report["change_of_variables"]
+    assert check.status == "could not check" and "AssertionError" in check.message, str(report)
+    assert report.verdict == "could not check" and report.failed == []
+    assert str(report).startswith("decenter.verify: could not check (change_of_variables")
+    assert json.loads(json.dumps(report.to_dict()))["verdict"] == "could not check"

@@ -17,11 +17,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import pymc as pm
 
+from decenter._args import RandomSeed, seed_int, var_names_arg
 from decenter.plan import Decision, Plan, plan
 from decenter.rewrite import apply_plan
 
@@ -35,6 +37,7 @@ __all__ = [
     "VerificationReport",
     "compare",
     "Comparison",
+    "Transformed",
 ]
 __version__ = "0.1.0"
 
@@ -47,46 +50,94 @@ class EquivalenceError(Exception):
         super().__init__(f"the rewritten model is not equivalent to the original:\n{report}")
 
 
+class Transformed(NamedTuple):
+    """What ``transform(..., return_plan=True)`` returns: the new model and the plan applied."""
+
+    model: pm.Model
+    plan: Plan
+
+
 def transform(
     model: pm.Model,
-    vars: Iterable[str] | None = None,
+    var_names: Iterable[str | Any] | None = None,
     *,
     strategy: str | float | Mapping[str, Any] = "noncentered",
     include_loc_only: bool = False,
-    random_seed: int | None = None,
+    random_seed: RandomSeed = None,
     verify: bool = False,
-) -> pm.Model:
+    return_plan: bool = False,
+    vars: Iterable[str] | None = None,
+) -> pm.Model | Transformed:
     """Return a new, equivalent model with hierarchical location-scale variables non-centered.
 
     Every free variable ``x ~ D(loc, scale)`` whose scale depends on another free variable
     becomes ``x_offset ~ D(0, 1)`` and ``x = Deterministic(loc + scale * x_offset)`` with the
-    original name and dims. The input model is not modified. See :func:`decenter.plan` for
-    the parameters; ``verify=True`` checks the result with :func:`decenter.verify` and raises
-    :class:`EquivalenceError` if it fails.
+    original name and dims. The input model is not modified. Apply ``pm.do`` and
+    ``pm.observe`` to the original model, before ``transform`` (see docs/limitations.md).
+
+    Parameters
+    ----------
+    model : pm.Model
+        The model as written (the outermost model, not a sub-model).
+    var_names : list of str or model variables, optional
+        Rewrite only these free variables, given by name or as the model's variables (as in
+        ``pm.do``). ``vars=`` is the deprecated name of this argument.
+    strategy : "noncentered", "centered", "auto", float or dict
+        How centered to leave each rewritten variable; see :func:`decenter.plan`.
+    include_loc_only : bool
+        Also rewrite variables whose scale is constant but whose location is random.
+    random_seed : int, np.random.Generator, RandomState or SeedSequence, optional
+        Seed of the ``strategy="auto"`` pilot and of ``verify=True`` (what ``pm.sample`` takes).
+    verify : bool
+        Check the result with :func:`decenter.verify`; raise :class:`EquivalenceError` if
+        the check fails.
+    return_plan : bool
+        Also return the :class:`Plan` that was applied, as ``Transformed(model, plan)``.
+
+    Returns
+    -------
+    pm.Model or Transformed
+        The new model; with ``return_plan=True`` a named pair ``(model, plan)``.
 
     Examples
     --------
     >>> import decenter
     >>> from decenter.examples.radon import centered_model
-    >>> new = decenter.transform(centered_model())
+    >>> m = centered_model()
+    >>> new = decenter.transform(m)
     >>> sorted(v.name for v in new.free_RVs)
     ['a_offset', 'b_offset', 'eps', 'mu_a', 'mu_b', 'sigma_a', 'sigma_b']
+    >>> new, p = decenter.transform(m, var_names=[m["b"]], return_plan=True)
+    >>> [d.new_name for d in p.rewrites]
+    ['b_offset']
     """
+    var_names = var_names_arg(var_names, vars)
+    random_seed = seed_int(random_seed)
     p = plan(
-        model, vars, strategy=strategy, include_loc_only=include_loc_only, random_seed=random_seed
+        model,
+        var_names,
+        strategy=strategy,
+        include_loc_only=include_loc_only,
+        random_seed=random_seed,
     )
     new = apply_plan(model, p)
-    new._decenter_plan = p  # kept for reports (decenter diff / check)
     if verify:
         # the parameter shadows the function decenter.verify, bound at the bottom of this module
         report = globals()["verify"](model, new, random_seed=random_seed)
         if not report.ok:
             raise EquivalenceError(report)
-    return new
+    return Transformed(new, p) if return_plan else new
 
 
 # Imported after EquivalenceError exists. Binding the functions here also keeps
 # `decenter.verify` and `decenter.compare` the functions: a submodule import only sets the
 # package attribute the first time, which is this one.
 from decenter.compare import Comparison, compare  # noqa: E402
-from decenter.verify import VerificationReport, verify  # noqa: E402
+from decenter.verify import VerificationReport  # noqa: E402
+from decenter.verify import verify as _verify  # noqa: E402
+
+
+@functools.wraps(_verify)
+def verify(*args: Any, random_seed: RandomSeed = None, **kwargs: Any) -> VerificationReport:
+    # random_seed as pm.sample takes it (a Generator too), normalised before verify sees it
+    return _verify(*args, random_seed=seed_int(random_seed), **kwargs)

@@ -12,7 +12,7 @@ Examples
 ...     tau = pm.HalfCauchy("tau", 5)
 ...     theta = pm.Normal("theta", mu, tau, dims="school")
 ...     y = pm.Normal("y", theta, 10.0, observed=[28, 8, -3, 7, -1, 1, 18, 12], dims="school")
->>> c = decenter.compare(m, draws=200, tune=200, chains=2, sampler="pymc",
+>>> c = decenter.compare(m, draws=200, tune=200, chains=2, nuts_sampler="pymc",
 ...                      random_seed=1, progressbar=False)  # doctest: +SKIP
 >>> c.var_names, c.transformed.divergences  # doctest: +SKIP
 (['mu', 'tau', 'theta'], 0)
@@ -22,13 +22,18 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pymc as pm
 
+from decenter._args import RandomSeed, seed_int
 from decenter._json import jsonable
+from decenter.plan import check_model
+from decenter.plan import plan as make_plan
+from decenter.rewrite import apply_plan
 
 __all__ = ["Comparison", "RunSummary", "Agreement", "compare", "summarize_run"]
 
@@ -198,20 +203,9 @@ class Comparison:
         return out
 
     def __str__(self) -> str:
-        s = self.settings
-        lines = [
-            f"sampler={self.original.sampler}, chains={s['chains']}, draws={s['draws']}, "
-            f"tune={s['tune']}, random_seed={s['random_seed']}",
-            "",
-        ]
-        lines += _table([("", "original", "transformed"), *self.rows()])
-        lines.append("")
-        lines += _table([("variable", "bulk ESS", "tail ESS", "R-hat"), *self.var_rows()])
-        lines.append("")
-        lines.append(f"posteriors: {self.agreement}")
-        lines.append(f"verdict: {self.verdict}")
-        lines += [f"  - {r}" for r in self.reasons]
-        return "\n".join(lines)
+        from decenter.render import comparison_text
+
+        return comparison_text(self)
 
     def _repr_pretty_(self, p, cycle):  # IPython
         p.text(str(self))
@@ -236,9 +230,10 @@ def compare(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
-    sampler: str | None = None,
-    random_seed: int | None = None,
+    nuts_sampler: str | None = None,
+    random_seed: RandomSeed = None,
     progressbar: bool = True,
+    sampler: str | None = None,
     **sample_kwargs: Any,
 ) -> Comparison:
     """Sample ``original`` and ``transformed`` with the same settings and compare the runs.
@@ -253,10 +248,11 @@ def compare(
         that ``transformed`` also defines (as free variables or Deterministics).
     draws, tune, chains : int
         Passed to ``pm.sample`` for both models.
-    sampler : {"pymc", "nutpie", "numpyro", "blackjax"}, optional
-        ``pm.sample(nuts_sampler=...)``; None is PyMC's default (nutpie when installed).
-    random_seed : int, optional
-        The same seed is used for both runs; None draws one (it is kept in ``settings``).
+    nuts_sampler : {"pymc", "nutpie", "numpyro", "blackjax"}, optional
+        As in ``pm.sample``; None is PyMC's default. ``sampler=`` is its deprecated name.
+    random_seed : int, np.random.Generator, RandomState or SeedSequence, optional
+        What ``pm.sample`` accepts; it becomes one int used for both runs (kept in
+        ``settings``). None draws one.
     progressbar : bool
         Show PyMC's progress bars (False also silences PyMC's log lines).
     **sample_kwargs
@@ -275,35 +271,35 @@ def compare(
     >>> with pm.Model() as m:
     ...     s = pm.HalfNormal("s")
     ...     x = pm.Normal("x", 0, s, shape=3)
-    >>> c = compare(m, draws=100, tune=100, chains=2, sampler="pymc", random_seed=1,
-    ...             progressbar=False)
+    >>> c = compare(m, draws=100, tune=100, chains=2, nuts_sampler="pymc", random_seed=1,
+    ...             progressbar=False, target_accept=0.9)
     >>> c.var_names, c.transformed_model["x"] in c.transformed_model.deterministics
     (['s', 'x'], True)
+    >>> c.settings["nuts_sampler"], c.settings["target_accept"]
+    ('pymc', 0.9)
     >>> c.original.grad_evals > 0 and c.transformed.ess_per_grad > 0
     True
     >>> c.verdict in ("better", "similar", "worse")
     True
     """
-    from decenter.plan import check_model
-
     check_model(original)
+    nuts_sampler = _sampler_arg(nuts_sampler, sampler)
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
             raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
         if value < (0 if name == "tune" else 1):
             raise ValueError(f"{name} must be {'>= 0' if name == 'tune' else '>= 1'}, got {value}")
-    if sampler is not None and sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {SAMPLERS} or None, got {sampler!r}")
+    if nuts_sampler is not None and nuts_sampler not in SAMPLERS:
+        raise ValueError(f"nuts_sampler must be one of {SAMPLERS} or None, got {nuts_sampler!r}")
+    random_seed = seed_int(random_seed)
     if random_seed is None:
         random_seed = int(np.random.default_rng().integers(2**31))
     plan = None
     if transformed is None:
-        from decenter import transform
-
-        transformed = transform(original)
+        plan = make_plan(original)
+        transformed = apply_plan(original, plan)
     else:
         check_model(transformed)
-    plan = getattr(transformed, "_decenter_plan", None)
 
     names = [rv.name for rv in original.free_RVs]
     var_names = [n for n in names if n in transformed.named_vars]
@@ -317,7 +313,7 @@ def compare(
         draws=int(draws),
         tune=int(tune),
         chains=int(chains),
-        sampler=sampler,
+        nuts_sampler=nuts_sampler,
         random_seed=random_seed,
         missing=[n for n in names if n not in var_names],
         **{k: v for k, v in sample_kwargs.items() if _is_plain(v)},
@@ -329,12 +325,14 @@ def compare(
             draws=draws,
             tune=tune,
             chains=chains,
-            sampler=sampler,
+            nuts_sampler=nuts_sampler,
             random_seed=random_seed,
             progressbar=progressbar,
             **sample_kwargs,
         )
-        runs.append(summarize_run(idata, var_names, label=label, wall_time=wall, sampler=sampler))
+        runs.append(
+            summarize_run(idata, var_names, label=label, wall_time=wall, sampler=nuts_sampler)
+        )
     agreement = _agreement(runs[0], runs[1], var_names)
     verdict, reasons = _verdict(runs[0], runs[1], agreement)
     return Comparison(
@@ -351,10 +349,27 @@ def compare(
     )
 
 
+def _sampler_arg(nuts_sampler: str | None, sampler: str | None) -> str | None:
+    """``nuts_sampler``, or the deprecated ``sampler=``; both given is an error."""
+    if sampler is None:
+        return nuts_sampler
+    if nuts_sampler is not None:
+        raise TypeError(
+            f"compare: give nuts_sampler= only (got nuts_sampler={nuts_sampler!r} and the "
+            f"deprecated sampler={sampler!r})"
+        )
+    warnings.warn(
+        "compare(sampler=...) is renamed nuts_sampler= (as in pm.sample); sampler= will be "
+        "removed in the next release",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return sampler
+
+
 def _sample(model: pm.Model, *, progressbar: bool, **kwargs: Any):
-    sampler = kwargs.pop("sampler")
-    if sampler is not None:
-        kwargs["nuts_sampler"] = sampler
+    if kwargs.get("nuts_sampler") is None:
+        kwargs.pop("nuts_sampler", None)
     kwargs.setdefault("compute_convergence_checks", False)  # we compute our own
     # Keep the warm-up to count its gradient evaluations; it is dropped from the result below.
     kwargs.setdefault("discard_tuned_samples", False)
@@ -556,16 +571,6 @@ def _verdict(o: RunSummary, t: RunSummary, agreement: Agreement) -> tuple[str, l
     if ratio is None or 1 / EFFICIENCY_MARGIN < ratio < EFFICIENCY_MARGIN:
         return "similar", reasons
     return ("better" if ratio > 1 else "worse"), reasons
-
-
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for i, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return lines
 
 
 def _fmt(x: Any, digits: int) -> str:

@@ -28,10 +28,11 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.distributions.shape_utils import rv_size_is_none
-from pymc.distributions.transforms import _default_transform
 from pytensor.graph.basic import Constant, Variable
 from pytensor.tensor.exceptions import NotScalarConstantError
+
+from decenter._pymc import default_value_transform as _default_transform
+from decenter._pymc import rv_size_is_none
 
 __all__ = ["LocScale", "Rule", "LocScaleRule", "ScaleRule", "register", "find_rule", "RULES"]
 
@@ -204,9 +205,14 @@ class ZeroSumNormalRule(Rule):
         if lam is not None:
             raise ValueError("ZeroSumNormal supports lam = 0 or 1 only")
         op = rv.owner.op
-        return type(op).rv_op(
-            pt.ones_like(ls.scale), ls.extra["support_shape"], size=op.size_param(rv.owner)
-        )
+        # a unit scale of the scale's shape that does not refer to the scale (ones_like would
+        # leave a second(sigma, 1) behind, and the offset would look hierarchical again)
+        shape = ls.scale.type.shape
+        if all(s is not None for s in shape):
+            unit = pt.constant(np.ones(shape, dtype=ls.scale.dtype))
+        else:
+            unit = pt.ones(tuple(ls.scale.shape), dtype=ls.scale.dtype)  # shape-only use
+        return type(op).rv_op(unit, ls.extra["support_shape"], size=op.size_param(rv.owner))
 
 
 RULES: list[Rule] = []

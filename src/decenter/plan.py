@@ -22,8 +22,10 @@ import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 
+from decenter._args import RandomSeed, names_of, seed_int, var_names_arg
 from decenter.families import Rule, default_transform, find_rule
 from decenter.graph import free_parents, model_graph
+from decenter.positivity import describe, scale_problem
 
 __all__ = ["Decision", "Plan", "plan", "check_model"]
 
@@ -188,6 +190,10 @@ def _candidate(
     loc_p = free_parents(model, ls.loc, graph) if ls.loc is not None else []
     scale_p = free_parents(model, ls.scale, graph)
     keep.update(loc_parents=loc_p, scale_parents=scale_p)
+    if scale_p or (loc_p and include_loc_only):
+        unsafe = _unsafe_scale(model, rule, ls)
+        if unsafe:
+            return Decision(**keep, reason=unsafe), None
     if scale_p:
         return Decision(
             **{**keep, "action": "rewrite"}, reason=f"scale depends on {_words(scale_p)}"
@@ -199,6 +205,24 @@ def _candidate(
         reason = f"scale is constant, only the location depends on {_words(loc_p)}; include_loc_only=True rewrites it"
         return Decision(**keep, reason=reason), None
     return Decision(**keep, reason="location and scale are constant (not hierarchical)"), None
+
+
+def _unsafe_scale(model: pm.Model, rule: Rule, ls) -> str | None:
+    """Why the rewrite could accept a point the original rejects (decenter.positivity)."""
+    why = scale_problem(rule, ls, model)
+    if why is None:
+        return None
+    text = describe(ls.scale)
+    because = "" if why.startswith(f"{text} is not known") else f" ({why})"
+    if rule.name == "MvNormal":
+        return (
+            f"covariance {text} is not provably positive definite{because}; rewriting it "
+            "would accept covariances the original rejects"
+        )
+    return (
+        f"scale {text} is not provably positive{because}; rewriting it would accept a scale "
+        "<= 0, which the original rejects"
+    )
 
 
 def _check_lam(value: Any, where: str) -> Any:
@@ -263,11 +287,12 @@ def _unique_name(base: str, taken: set[str]) -> str:
 
 def plan(
     model: pm.Model,
-    vars: Iterable[str] | None = None,
+    var_names: Iterable[str | Variable] | None = None,
     *,
     strategy: str | float | Mapping[str, Any] = "noncentered",
     include_loc_only: bool = False,
-    random_seed: int | None = None,
+    random_seed: RandomSeed = None,
+    vars: Iterable[str] | None = None,
 ) -> Plan:
     """Decide, for every free variable, whether to rewrite it and how centered to leave it.
 
@@ -275,8 +300,9 @@ def plan(
     ----------
     model : pm.Model
         The model to analyse (not modified).
-    vars : list of str, optional
-        Restrict rewrites to these free variables; others are kept.
+    var_names : list of str or model variables, optional
+        Restrict rewrites to these free variables (names or the variables themselves, as in
+        ``pm.do``); others are kept. ``vars=`` is the deprecated name of this argument.
     strategy : "noncentered", "centered", "auto", float or dict
         ``"noncentered"`` (default) rewrites every candidate to ``loc + scale * offset``.
         A number ``lam`` in [0, 1] partially centers every candidate; a dict maps names to
@@ -284,8 +310,8 @@ def plan(
         non-centered. ``"auto"`` picks ``lam`` per element from the data (see decenter.auto).
     include_loc_only : bool
         Also rewrite variables whose scale is constant but whose location is random.
-    random_seed : int, optional
-        Seed of the pilot run used by ``strategy="auto"``.
+    random_seed : int, np.random.Generator, RandomState or SeedSequence, optional
+        Seed of the pilot run used by ``strategy="auto"`` (anything ``pm.sample`` accepts).
 
     Returns
     -------
@@ -301,31 +327,22 @@ def plan(
     ...     theta = pm.Normal("theta", mu, tau, shape=8)
     >>> decenter.plan(m)["theta"].action
     'rewrite'
+    >>> decenter.plan(m, var_names=[m["mu"]])["theta"].action
+    'keep'
     """
     check_model(model)
     names = set(model.named_vars)
-    selected = None
-    if vars is not None:
-        if isinstance(vars, str):
-            vars = [vars]
-        if not isinstance(vars, Iterable):
-            raise TypeError(
-                f"vars must be a list of free variable names, e.g. vars=['theta']; got {type(vars).__name__}"
+    selected = names_of(model, var_names_arg(var_names, vars))
+    for v in selected or ():
+        if v not in names:
+            raise ValueError(
+                f"var_names: {v!r} is not a variable of this model; free variables are {[r.name for r in model.free_RVs]}"
             )
-        selected = list(vars)
-        for v in selected:
-            if not isinstance(v, str):
-                raise TypeError(
-                    f"vars must hold variable names (str), got {type(v).__name__} {v!r}; pass e.g. vars=[{getattr(v, 'name', None) or 'theta'!r}]"
-                )
-            if v not in names:
-                raise ValueError(
-                    f"vars: {v!r} is not a variable of this model; free variables are {[r.name for r in model.free_RVs]}"
-                )
-            if model[v] not in model.free_RVs:
-                raise ValueError(
-                    f"vars: {v!r} is not a free random variable (observed, Deterministic or data); only free variables can be rewritten"
-                )
+        if model[v] not in model.free_RVs:
+            raise ValueError(
+                f"var_names: {v!r} is not a free random variable (observed, Deterministic or data); only free variables can be rewritten"
+            )
+    random_seed = seed_int(random_seed)
     strategy = _normalize_strategy(model, strategy)
 
     decisions: list[Decision] = []

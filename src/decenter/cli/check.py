@@ -1,0 +1,100 @@
+"""``decenter check TARGET``: verify, then sample the model and its rewrite and compare."""
+
+from __future__ import annotations
+
+import sys
+
+from decenter.cli import common
+from decenter.cli.options import add_common, add_points, add_sampling_options, add_transform_options
+from decenter.cli.targets import load_target
+from decenter.cli.verify import verdict_line
+from decenter.render import console, print_comparison
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "check",
+        help="verify, then sample both models and compare",
+        description="Verify the rewrite, then sample the model and its rewrite "
+        "with the same settings and compare divergences, R-hat, ESS and speed. "
+        "Exit 1 if the models are not equivalent (nothing is sampled then); nothing is "
+        "sampled either when there is nothing to rewrite.",
+    )
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("--against", metavar="OTHER", help="compare with this model, not the rewrite")
+    add_sampling_options(p)
+    add_points(p)
+    p.add_argument("--plot", metavar="DIR", help="save trace and funnel pictures (PNG) in DIR")
+    p.add_argument("--json", metavar="FILE", help="write plan, verification and comparison as JSON")
+    add_transform_options(p)
+    add_common(p)
+    p.set_defaults(func=run)
+
+
+def sample_and_report(con, model, other, args):
+    """compare() with the command's sampling options, printed; returns the Comparison."""
+    from rich.text import Text
+
+    from decenter.compare import compare
+
+    con.print(
+        Text(
+            f"sampling the original and the transformed model: {args.chains} chains x "
+            f"{args.draws} draws, {args.tune} tuning steps"
+        )
+    )
+    cmp = compare(
+        model,
+        other,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        nuts_sampler=args.sampler,
+        random_seed=args.seed,
+        # PyMC's bars only on a terminal: piped output stays readable
+        progressbar=common.progress(args) and sys.stdout.isatty(),
+    )
+    con.print(Text(f"sampler: {cmp.original.sampler}, random seed: {cmp.settings['random_seed']}"))
+    con.print()
+    print_comparison(con, cmp)
+    return cmp
+
+
+def run(args) -> int:
+    from rich.text import Text
+
+    common.check_sampler(args.sampler)
+    model, label = load_target(args.target)
+    other, plan = common.other(args, model)
+    con = console()
+    record = {"target": args.target, "against": args.against, "plan": plan and plan.to_dict()}
+    if plan is not None and not plan.rewrites:
+        con.print(
+            Text(
+                f"nothing to rewrite: {label} and its rewrite are the same model; not sampling "
+                f"it twice (decenter explain {args.target} says why)"
+            )
+        )
+        if args.json:
+            common.write_json(args.json, {**record, "verify": None, "comparison": None})
+        return 0
+    report = common.verify(model, other, args, n_points=args.points)
+    ok = bool(report.ok)
+    con.print(verdict_line(label, args.against or "its rewrite", ok))
+    record["verify"] = report.to_dict()
+    if not ok:
+        con.print(Text(str(report)))
+        con.print(Text("not sampling: the models are not equivalent"))
+        if args.json:
+            common.write_json(args.json, {**record, "comparison": None})
+        return 1
+    cmp = sample_and_report(con, model, other, args)
+    if args.plot:
+        from decenter.plots import save_plots
+
+        for path in save_plots(cmp, args.plot):
+            con.print(Text(f"saved {path}"))
+    if args.json:
+        common.write_json(args.json, {**record, "comparison": cmp.to_dict()})
+        con.print(Text(f"saved {args.json}"))
+    return 0
