@@ -28,6 +28,8 @@ MODULES = [
     "decenter._pymc",
     "decenter._args",
     "decenter.bench",
+    "decenter.rewrite",
+    "decenter.scaling",
 ]
 # decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py
 
