@@ -9,7 +9,7 @@ MODULES = [
     "decenter",
     "decenter.graph",
     "decenter.families",
-    "decenter.families_extra",
+    "decenter.families._extra",
     "decenter.plan",
     "decenter.examples.radon",
     "decenter.examples.eight_schools",
@@ -28,6 +28,8 @@ MODULES = [
     "decenter._pymc",
     "decenter._args",
     "decenter.bench",
+    "decenter.rewrite",
+    "decenter.scaling",
 ]
 # decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py
 

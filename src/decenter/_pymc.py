@@ -23,8 +23,22 @@ from contextlib import contextmanager
 
 import pymc as pm
 
+# PyMC 6.4: the ops of truncated variables and random walks, the base class of symbolic
+# random variables and the dispatchers that give a new op its logp and its support point
+# (pymc/distributions/{continuous,distribution,timeseries,truncated}.py, pymc/logprob/).
+from pymc.distributions.continuous import TruncatedNormalRV  # noqa: F401  (re-exported)
+from pymc.distributions.distribution import (  # noqa: F401  (re-exported)
+    SymbolicRandomVariable,
+    _support_point,
+    support_point,
+)
+
 # PyMC 6.4: whether a RandomVariable node was built without an explicit size.
 from pymc.distributions.shape_utils import rv_size_is_none  # noqa: F401  (re-exported)
+from pymc.distributions.timeseries import RandomWalkRV  # noqa: F401  (re-exported)
+from pymc.distributions.truncated import TruncatedRV  # noqa: F401  (re-exported)
+from pymc.logprob.abstract import _logprob  # noqa: F401  (re-exported)
+from pymc.logprob.basic import logp  # noqa: F401  (re-exported)
 
 # PyMC 6.4: the op of the parameter checks in logp graphs (pymc/logprob/utils.py).
 from pymc.logprob.utils import CheckParameterValue  # noqa: F401  (re-exported)

@@ -33,17 +33,21 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.distributions.continuous import TruncatedNormalRV
-from pymc.distributions.distribution import SymbolicRandomVariable, _support_point, support_point
-from pymc.distributions.shape_utils import rv_size_is_none
-from pymc.distributions.timeseries import RandomWalkRV
-from pymc.distributions.truncated import TruncatedRV
-from pymc.logprob.abstract import _logprob
-from pymc.logprob.basic import logp
 from pytensor.graph.basic import Variable
 from pytensor.tensor.variable import TensorConstant
 
-from decenter.families import (
+from decenter._pymc import (
+    RandomWalkRV,
+    SymbolicRandomVariable,
+    TruncatedNormalRV,
+    TruncatedRV,
+    _logprob,
+    _support_point,
+    logp,
+    rv_size_is_none,
+    support_point,
+)
+from decenter.families._core import (
     LocScale,
     LocScaleRule,
     Rule,

@@ -1,24 +1,4 @@
-"""One small rewrite rule per distribution family, in a registry.
-
-A rule reads the location, scale and shape parameters of a random variable, builds the
-standardized variable, and maps it forward. With ``lam`` the degree of centering
-(Gorinova, Moore & Hoffman 2020)::
-
-    eta ~ D(lam * loc, scale**lam)                       # standard(...)
-    x   = loc + scale**(1 - lam) * (eta - lam * loc)     # forward(...)
-
-``lam = 0`` is the non-centered form (``eta ~ D(0, 1)``, ``x = loc + scale * eta``) and
-``lam = 1`` the original one. Scale families (HalfNormal, Exponential, ...) have no location.
-Adding a family is adding one rule and calling :func:`register`.
-
-Examples
---------
->>> import pymc as pm
->>> from decenter.families import find_rule
->>> x = pm.StudentT.dist(nu=4, mu=1.0, sigma=2.0)
->>> find_rule(x).name
-'StudentT'
-"""
+"""The rule classes and the registry (the core of :mod:`decenter.families`)."""
 
 from __future__ import annotations
 
@@ -282,6 +262,3 @@ for _rule in [
     ),
 ]:
     register(_rule)
-
-# rules composed from the ones above (Truncated, RandomWalk) register themselves on import
-import decenter.families_extra  # noqa: E402, F401

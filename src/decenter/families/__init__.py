@@ -1,0 +1,51 @@
+"""One small rewrite rule per distribution family, in a registry.
+
+A rule reads the location, scale and shape parameters of a random variable, builds the
+standardized variable, and maps it forward. With ``lam`` the degree of centering
+(Gorinova, Moore & Hoffman 2020)::
+
+    eta ~ D(lam * loc, scale**lam)                       # standard(...)
+    x   = loc + scale**(1 - lam) * (eta - lam * loc)     # forward(...)
+
+``lam = 0`` is the non-centered form (``eta ~ D(0, 1)``, ``x = loc + scale * eta``) and
+``lam = 1`` the original one. Scale families (HalfNormal, Exponential, ...) have no location.
+Adding a family is adding one rule and calling :func:`register`.
+
+Examples
+--------
+>>> import pymc as pm
+>>> from decenter.families import find_rule
+>>> x = pm.StudentT.dist(nu=4, mu=1.0, sigma=2.0)
+>>> find_rule(x).name
+'StudentT'
+"""
+
+from decenter.families._core import (
+    RULES,
+    LocScale,
+    LocScaleRule,
+    Rule,
+    ScaleRule,
+    SkewNormalRule,
+    default_transform,
+    find_rule,
+    full_size,
+    register,
+)
+from decenter.families._extra import RandomWalkRule, StandardWalkRV, TruncatedRule
+
+__all__ = [
+    "LocScale",
+    "Rule",
+    "LocScaleRule",
+    "ScaleRule",
+    "SkewNormalRule",
+    "TruncatedRule",
+    "RandomWalkRule",
+    "StandardWalkRV",
+    "register",
+    "find_rule",
+    "default_transform",
+    "full_size",
+    "RULES",
+]
