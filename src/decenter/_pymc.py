@@ -52,7 +52,11 @@ from pymc.model.fgraph import (  # noqa: F401  (re-exported)
     model_from_fgraph,
 )
 from pymc.pytensorf import compile as compile_pymc  # noqa: F401  (re-exported)
-from pymc.pytensorf import rvs_in_graph, toposort_replace  # noqa: F401  (re-exported)
+from pymc.pytensorf import (  # noqa: F401  (re-exported)
+    join_nonshared_inputs,  # a flat vector input for scipy's optimizer (decenter.laplace)
+    rvs_in_graph,
+    toposort_replace,
+)
 
 # PyMC 6.4: posterior-vectorized forward graphs (pymc/sampling/forward.py).
 from pymc.sampling.forward import vectorize_over_posterior  # noqa: F401  (re-exported)

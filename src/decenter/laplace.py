@@ -33,10 +33,10 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pymc.pytensorf import join_nonshared_inputs
 from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 
+from decenter._pymc import join_nonshared_inputs
 from decenter.curvature import InformationFn, _scale_expr
 from decenter.plan import Plan, _unique_name
 

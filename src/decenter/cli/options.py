@@ -70,7 +70,7 @@ def _lam(text: str, where: str) -> float:
 
 
 def strategy_type(text: str) -> str | float | dict[str, float]:
-    """noncentered | centered | auto | LAM | NAME=LAM[,NAME=LAM...]."""
+    """auto | noncentered | centered | pilot | LAM | NAME=LAM[,NAME=LAM...]."""
     if text in STRATEGY_WORDS:
         return text
     if "=" in text:
@@ -87,7 +87,7 @@ def strategy_type(text: str) -> str | float | dict[str, float]:
         if re.fullmatch(r"[-+.\deE]+", text):
             raise
     raise argparse.ArgumentTypeError(
-        f"invalid strategy {text!r}: use noncentered, centered, auto, a number in [0, 1] "
+        f"invalid strategy {text!r}: use auto, noncentered, centered, pilot, a number in [0, 1] "
         "or NAME=LAM[,NAME=LAM]"
     )
 
@@ -118,8 +118,9 @@ def add_transform_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--strategy",
         type=strategy_type,
-        default="noncentered",
-        help="noncentered (default), centered, auto, a lam in [0, 1], or NAME=LAM,...",
+        default="auto",
+        help="auto (default: data-informed, as decenter.transform), noncentered, centered, "
+        "pilot, a lam in [0, 1], or NAME=LAM,...",
     )
     g.add_argument(
         "--var-names",
