@@ -184,7 +184,8 @@ def test_debug_shows_the_traceback(decenter):
 
 
 def test_diff_text_shows_removed_and_added_lines(decenter):
-    r = decenter("diff", "schools.py")  # the file defines one model: no :NAME needed
+    # the file defines one model: no :NAME needed
+    r = decenter("diff", "schools.py", "--no-progress")
     assert r.returncode == 0, r.stderr
     out = r.stdout.splitlines()
     assert "-theta ~ Normal(mu, tau)  dims=(school,)" in out
@@ -196,7 +197,7 @@ def test_diff_text_shows_removed_and_added_lines(decenter):
     # the plan follows the diff
     plan_rows = [line.split() for line in out if line.startswith("theta ")]
     assert plan_rows and plan_rows[0][:3] == ["theta", "Normal", "rewrite"]
-    assert "1 of 3 free variables rewritten (strategy='noncentered')." in out
+    assert "1 of 3 free variables rewritten (strategy='auto')." in out
     assert r.stderr.strip() == ""  # the file's own output (none here) and logs stay off stdout
 
 
@@ -293,7 +294,7 @@ def test_check_samples_and_writes_json_and_pictures(decenter, tmp_path, seed):
     assert cmp["var_names"] == ["mu", "tau", "theta"]
     assert cmp["settings"]["chains"] == 2 and cmp["settings"]["draws"] == 100
     assert cmp["original"]["sampler"] == "pymc" == cmp["transformed"]["sampler"]
-    assert data["verify"]["ok"] is True and data["plan"]["strategy"] == "noncentered"
+    assert data["verify"]["ok"] is True and data["plan"]["strategy"] == "auto"
     pics = sorted(p.name for p in (tmp_path / "pics").iterdir())
     assert pics == ["funnel_theta.png", "trace_tau.png"]
     assert all((tmp_path / "pics" / p).read_bytes()[:4] == b"\x89PNG" for p in pics)

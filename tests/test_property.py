@@ -105,8 +105,9 @@ def test_random_hierarchies(spec, data):
         names = [v.name for v in m.free_RVs]
         chosen = data.draw(st.lists(st.sampled_from(names), unique=True), label="dict keys")
         kw["strategy"] = {n: data.draw(st.sampled_from([0.0, 0.5, 1.0])) for n in chosen}
-    elif strategy == "centered":
-        kw["strategy"] = "centered"
+    else:  # "noncentered" or "centered"; the default ("auto": a fit per model) is tested in
+        # test_auto / test_real_suite, where one fit per model is affordable
+        kw["strategy"] = strategy
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # no initvals here: nothing to warn about
@@ -130,7 +131,7 @@ def test_random_hierarchies(spec, data):
     if strategy == "noncentered":
         # a fixed point: the standardized variables have constant location and scale
         twice, p = decenter.transform(
-            new, include_loc_only=kw["include_loc_only"], return_plan=True
+            new, strategy="noncentered", include_loc_only=kw["include_loc_only"], return_plan=True
         )
         assert [v.name for v in twice.free_RVs] == [v.name for v in new.free_RVs]
         assert p.rewrites == []

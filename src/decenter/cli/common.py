@@ -30,12 +30,19 @@ def var_names(args) -> list[str] | None:
     return [v.strip() for item in args.var_names for v in item.split(",") if v.strip()]
 
 
+def _what(strategy) -> str:
+    """What the strategy spends its seconds on, for the progress line."""
+    if strategy == "pilot":
+        return "strategy=pilot samples the non-centered model briefly"
+    return "strategy=auto fits the model to its data"
+
+
 def transform(model, args):
     """(new model, plan) with the command's transform options."""
     import decenter
 
     slow = args.strategy in ("auto", "pilot")  # the fit or the pilot takes seconds
-    with stage("transforming (strategy=auto runs a pilot)", enabled=slow and progress(args)):
+    with stage(f"transforming ({_what(args.strategy)})", enabled=slow and progress(args)):
         return decenter.transform(
             model,
             var_names(args),

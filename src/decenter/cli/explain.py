@@ -27,7 +27,7 @@ def run(args) -> int:
 
     model, _ = load_target(args.target)
     slow = args.strategy in ("auto", "pilot") and common.progress(args)
-    with stage("planning (strategy=auto runs a pilot)", enabled=slow):
+    with stage(f"planning ({common._what(args.strategy)})", enabled=slow):
         plan = decenter.plan(
             model,
             common.var_names(args),
