@@ -546,7 +546,7 @@ def bambi_pair():
 
 def test_bambi_centered_model_becomes_bambis_noncentered_model(bambi_pair):
     centered, theirs = bambi_pair
-    ours, p = decenter.transform(centered, return_plan=True)
+    ours, p = decenter.transform(centered, strategy="noncentered", return_plan=True)
     assert free_names(ours) == free_names(theirs)
     assert sorted(v.name for v in ours.deterministics) == sorted(
         v.name for v in theirs.deterministics

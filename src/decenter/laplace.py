@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -251,7 +252,9 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
 
     names = [d.name for d in plan.rewrites]
     t0 = time.perf_counter()
-    ncp = apply_plan(model, noncentered_plan(model, plan))
+    with warnings.catch_warnings():  # initial values dropped here concern a helper model only
+        warnings.filterwarnings("ignore", message="the initial value of", category=UserWarning)
+        ncp = apply_plan(model, noncentered_plan(model, plan))
     f_obj, f_rest, x, orig = _compile(model, ncp, names)
     info_fn = InformationFn(model, names, random_seed=0)
     t1 = time.perf_counter()

@@ -63,7 +63,9 @@ def pilot_draws(
 
     cfg = {**PILOT, **settings}
     t0 = time.perf_counter()
-    pilot = apply_plan(model, noncentered_plan(model, plan))
+    with warnings.catch_warnings():  # initial values dropped here concern the pilot only
+        warnings.filterwarnings("ignore", message="the initial value of", category=UserWarning)
+        pilot = apply_plan(model, noncentered_plan(model, plan))
     names = [rv.name for rv in model.free_RVs]
     seed = _seed(random_seed)
     try:
