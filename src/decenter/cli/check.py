@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from decenter.cli import common
+import decenter.cli.common as common
 from decenter.cli.options import add_common, add_points, add_sampling_options, add_transform_options
 from decenter.cli.targets import load_target
 from decenter.cli.verify import verdict_line

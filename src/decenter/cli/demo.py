@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from decenter.cli import common
+import decenter.cli.common as common
 from decenter.cli.check import sample_and_report
 from decenter.cli.diff import print_diff
 from decenter.cli.models import unified_diff

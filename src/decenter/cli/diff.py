@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from decenter.cli import common
+import decenter.cli.common as common
 from decenter.cli.models import model_dot, model_lines, unified_diff
 from decenter.cli.options import add_common, add_transform_options
 from decenter.cli.targets import load_target

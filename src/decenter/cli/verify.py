@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decenter.cli import common
+import decenter.cli.common as common
 from decenter.cli.options import add_common, add_points, add_transform_options
 from decenter.cli.targets import load_target
 from decenter.render import console
