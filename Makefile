@@ -4,6 +4,7 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JOBS ?= 2
 
 .PHONY: demo test lint format fuzz bench clean
 
@@ -17,11 +18,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/decenter demo
 
+# JOBS pytest-xdist workers (2: the CI machine's cores; JOBS=0 runs in one process).
 # DECENTER_NO_SKIPS=1: a test skipped for a missing package fails the run (tests/conftest.py).
 # DECENTER_TEST_SEED shifts every sampling test's seed (CI runs 0, 1 and 2). pytest's exit
 # code 5 (no tests collected) is a failure too, said in words.
 test: $(STAMP)
-	@DECENTER_NO_SKIPS=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	@DECENTER_NO_SKIPS=1 $(BIN)/python -m pytest -q -n $(JOBS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
 
 lint: $(STAMP)

@@ -1,4 +1,9 @@
-"""Every family in the registry (issue 5): structures, partial centering, and what is kept."""
+"""Every family in the registry (issue 5): structures, partial centering, and what is kept.
+
+The rules are tested under ``strategy="noncentered"`` (the rule's own forward map, no fit);
+``test_default_choice_covers_every_family`` runs the default (the Laplace fit) over all of
+them at once.
+"""
 
 import numpy as np
 import pymc as pm
@@ -60,14 +65,36 @@ def four_structures(family):
 FAMILIES = list(LOC_SCALE) + list(SCALE_ONLY)
 
 
+def test_default_choice_covers_every_family():
+    """The default fits one lam per element for every family, then verifies equivalent."""
+    with pm.Model(coords={"g": range(3)}) as m:
+        mu = pm.Normal("mu", 0, 0.5)
+        s = pm.HalfNormal("s", 0.5)
+        total = 0.0
+        for family in FAMILIES:
+            make = LOC_SCALE.get(family) or SCALE_ONLY[family]
+            x = make(family, mu, s, dims="g") if family in LOC_SCALE else make(family, s, dims="g")
+            total = total + x.sum()
+        pm.Normal("y", pt.log1p(pt.abs(total)), 1.0, observed=0.3)
+    new, p = decenter.transform(m, return_plan=True)
+    assert p.fit["method"] == "laplace" and p.fit["converged"]
+    for family in FAMILIES:
+        assert any(note.startswith(f"auto: {family}: lam") for note in p.notes), family
+        # one observation of a sum: every element is weakly informed, so (mostly) non-centered
+        lam = p[family].lam
+        assert p[family].rewrite and (lam is None or np.max(lam) < 0.5), p[family]
+    report = decenter.verify(m, new, random_seed=2, draws=400, n_points=6)
+    assert report.ok, str(report)
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_family_all_structures_verified(family):
     m = four_structures(family)
-    p = decenter.plan(m)
+    p = decenter.plan(m, strategy="noncentered")
     targets = ["sized", "implied", "with_dims", "nested"]
     assert [d.name for d in p.rewrites] == targets
     assert {p[n].family for n in targets} == {family}
-    new = decenter.transform(m)
+    new = decenter.transform(m, strategy="noncentered")
     for name in targets:
         assert new[name] in new.deterministics
         assert tuple(new[name].shape.eval()) == tuple(m[name].shape.eval())
@@ -102,7 +129,7 @@ def test_lam_one_leaves_model_as_it_was_and_zero_is_noncentered():
     assert [v.name for v in centered.free_RVs] == [v.name for v in m.free_RVs]
     assert all("lam = 1" in d.reason for d in centered_plan if d.name in ("sized", "nested"))
     zero = decenter.transform(m, strategy=0.0)
-    nc = decenter.transform(m)
+    nc = decenter.transform(m, strategy="noncentered")
     assert [v.name for v in zero.free_RVs] == [v.name for v in nc.free_RVs]
     point = nc.initial_point()
     assert zero.compile_logp()(point) == nc.compile_logp()(point)
@@ -121,10 +148,10 @@ def test_mvnormal_with_lkj_cholesky_and_with_cov():
             "z", mu=pt.zeros(3), cov=tau**2 * np.array([[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]])
         )
         pm.Normal("y", x.sum(0) + z, 1.0, observed=np.zeros(3), dims="k")
-    p = decenter.plan(m)
+    p = decenter.plan(m, strategy="noncentered")
     assert [d.name for d in p.rewrites] == ["x", "z"]
     assert p["x"].scale_parents == ["chol"]
-    new = decenter.transform(m)
+    new = decenter.transform(m, strategy="noncentered")
     assert new.named_vars_to_dims["x_offset"] == ("g", "k")
     report = decenter.verify(m, new, random_seed=4)
     assert report.ok, str(report)
@@ -138,7 +165,7 @@ def test_zerosumnormal():
         sigma = pm.HalfNormal("sigma")
         x = pm.ZeroSumNormal("x", sigma=sigma, dims="g")
         pm.Normal("y", x, 1.0, observed=np.arange(4.0), dims="g")
-    new, p = decenter.transform(m, return_plan=True)
+    new, p = decenter.transform(m, strategy="noncentered", return_plan=True)
     assert p["x"].family == "ZeroSumNormal"
     assert new["x"] in new.deterministics
     np.testing.assert_allclose(pm.draw(new["x"], draws=50, random_seed=1).sum(-1), 0, atol=1e-9)
@@ -159,14 +186,14 @@ def test_unsupported_variables_are_kept_with_reasons():
             "custom", mu, s, logp=lambda v, m_, s_: pm.logp(pm.Normal.dist(m_, s_), v), shape=2
         )
         pm.Normal("ordered", mu, s, shape=2, transform=pm.distributions.transforms.ordered)
-    p = decenter.plan(m)
+    p = decenter.plan(m, strategy="noncentered")
     assert p.rewrites == []
     assert p["trunc"].reason.startswith("Truncated lognormal: only continuous location-scale")
     assert p["cens"].reason.startswith("Censored")
     assert p["mix"].reason.startswith("Mixture")
     assert p["custom"].reason.startswith("CustomDist")
     assert p["ordered"].reason.startswith("has a non-default value transform")
-    new = decenter.transform(m)
+    new = decenter.transform(m, strategy="noncentered")
     assert [v.name for v in new.free_RVs] == [v.name for v in m.free_RVs]
 
 
@@ -202,10 +229,10 @@ def test_truncated_with_constant_data_random_and_infinite_bounds():
         pm.Truncated("lap", pm.Laplace.dist(mu, s), upper=upper, dims="g")
         pm.Truncated("gam", pm.Gamma.dist(alpha=3.0, beta=1 / s), upper=upper, dims="g")
     targets = ["const", "moving", "t", "lap", "gam"]
-    p = decenter.plan(m)
+    p = decenter.plan(m, strategy="noncentered")
     assert [d.name for d in p.rewrites] == targets
     assert {p[n].family for n in targets} == {"Truncated"}
-    new = decenter.transform(m)
+    new = decenter.transform(m, strategy="noncentered")
     # the offset's bounds move with mu and s: at mu=1, s=2 the offset of "const" is above -0.5
     lo = pm.draw(
         new["const_offset"], draws=200, random_seed=1, givens={new["mu"]: 1.0, new["s"]: 2.0}
@@ -228,21 +255,22 @@ def test_gaussian_random_walk_with_drift_and_batch():
         pm.GaussianRandomWalk("x", mu=mu, sigma=s, init_dist=pm.Normal.dist(1.0, 2.0), dims="t")
         s2 = pm.HalfNormal("s2", 0.2, dims="b")
         pm.GaussianRandomWalk("x2", sigma=s2, init_dist=pm.Normal.dist(0, 2), dims=("b", "t"))
-    p = decenter.plan(m)
+    p = decenter.plan(m, strategy="noncentered")
     assert [d.name for d in p.rewrites] == ["x", "x2"]
     assert p["x"].family == "RandomWalk" and p["x"].loc_parents == ["mu"]
-    new = decenter.transform(m)
+    new = decenter.transform(m, strategy="noncentered")
     assert new.named_vars_to_dims["x_offset"] == ("t",)
     assert new.named_vars_to_dims["x2_offset"] == ("b", "t")
-    # x = init + cumsum(mu + s * z): the first offset element is the init, the rest innovations
+    # the offset is a unit-step walk in level space: x = eta_0 + mu t + s (eta - eta_0)
     offset = np.array([0.5, 1.0, -1.0, 0.0, 2.0, 1.0])
     x = new.compile_fn(new["x"], inputs=[new["x_offset"], new["mu"], new["s"]])
     got = x({"x_offset": offset, "mu": 0.1, "s": 0.5})
-    np.testing.assert_allclose(got, 0.5 + np.r_[0.0, np.cumsum(0.1 + 0.5 * offset[1:])])
+    np.testing.assert_allclose(got, 0.5 + 0.1 * np.arange(6) + 0.5 * (offset - 0.5))
+    assert type(new["x_offset"].owner.op).__name__ == "RandomWalkRV"
     report = decenter.verify(m, new, random_seed=7, **FAST)
     assert report.ok, str(report)
     assert decenter.plan(new).rewrites == []
-    assert decenter.plan(new)["x_offset"].reason.startswith("standardized random walk")
+    assert decenter.plan(new)["x_offset"].action == "keep"
     assert "lam rounded to 1" in decenter.plan(m, strategy=0.7)["x"].reason
 
 
@@ -259,10 +287,10 @@ def test_random_walks_with_studentt_and_mvnormal_innovations_and_kept_walks():
         # a constrained init cannot share one unconstrained value with the offsets: kept
         init_pos = pm.HalfNormal.dist(1.0)
         pm.GaussianRandomWalk("kept", sigma=s, init_dist=init_pos, dims="t")
-    p = decenter.plan(m)
+    p = decenter.plan(m, strategy="noncentered")
     assert [d.name for d in p.rewrites] == ["xt", "xm"]
     assert p["kept"].reason.startswith("RandomWalk: rewritten only with location-scale")
-    new = decenter.transform(m)
+    new = decenter.transform(m, strategy="noncentered")
     assert new.named_vars_to_dims["xm_offset"] == ("t", "k")
     report = decenter.verify(m, new, random_seed=8, **FAST)
     assert report.ok, str(report)
@@ -273,10 +301,10 @@ def test_stochastic_volatility_suite_model_is_rewritten():
     from decenter.examples.suite import SUITE
 
     m = SUITE["stochastic_volatility"]()
-    p = decenter.plan(m)
+    p = decenter.plan(m, strategy="noncentered")
     assert [d.name for d in p.rewrites] == ["volatility"]
     assert p["volatility"].scale_parents == ["step_size"]
-    new = decenter.transform(m)
+    new = decenter.transform(m, strategy="noncentered")
     assert new["volatility"] in new.deterministics
     report = decenter.verify(m, new, random_seed=9, draws=300, n_points=4)
     assert report.ok, str(report)

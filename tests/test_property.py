@@ -137,7 +137,7 @@ def test_random_hierarchies(spec, data):
         assert p.rewrites == []
 
 
-@ci_examples(25)
+@ci_examples(8)  # the default fits each model twice (~2 s per fit): few examples
 @given(spec=model_specs())
 def test_plan_is_deterministic_and_pure(spec):
     """plan() twice gives the same decisions, and never builds or changes a model."""
@@ -146,9 +146,13 @@ def test_plan_is_deterministic_and_pure(spec):
     a, b = decenter.plan(m), decenter.plan(m)
     assert [d.to_dict() for d in a] == [d.to_dict() for d in b]
     assert snapshot(m) == before
-    # a variable whose scale uses no free variable is never rewritten by default
-    for d in a:
-        assert d.rewrite == bool(d.scale_parents), d
+    nc = decenter.plan(m, strategy="noncentered")
+    assert snapshot(m) == before
+    for d, d_nc in zip(a, nc, strict=True):
+        # a variable whose scale uses no free variable is never rewritten; the default
+        # rewrites a subset of the non-centered candidates (it may leave some centered)
+        assert d_nc.rewrite == bool(d_nc.scale_parents), d_nc
+        assert d_nc.rewrite or not d.rewrite, d
 
 
 def test_oracle_detects_a_wrong_model():

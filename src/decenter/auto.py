@@ -44,12 +44,21 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
-from decenter.curvature import SCALE_QUANTILE, SNAP, Info, information
+from decenter.curvature import CENTER_ABOVE, SCALE_QUANTILE, SNAP, Info, information
 from decenter.families import find_rule
 from decenter.plan import FIT_STRATEGIES, Decision, Plan, with_lams
 from decenter.plan import plan as _base_plan
 
-__all__ = ["plan", "choose_lams", "information", "Info", "Z", "SCALE_QUANTILE", "SNAP"]
+__all__ = [
+    "plan",
+    "choose_lams",
+    "information",
+    "Info",
+    "Z",
+    "SCALE_QUANTILE",
+    "SNAP",
+    "CENTER_ABOVE",
+]
 
 #: ``s_k`` of the default is the scale at the mode lowered by Z Laplace standard deviations
 #: of its log. A Gaussian in log-scale misses the left tail of a hierarchical scale's
@@ -184,7 +193,7 @@ def _laplace_lams(model, plan: Plan, random_seed) -> tuple[dict, list[str], dict
         f"auto: Laplace fit of the non-centered model ({fit.n_dim} dimensions, {fit.message}): "
         f"{seconds:.1f} s, {fit.evaluations} log-density evaluations, no sampling",
         f"auto: lam = I s^2 / (1 + I s^2) at the mode, s = prior scale at the mode x "
-        f"exp(-{Z:.2f} sd of its log); lam < {SNAP:g} -> 0, > {1 - SNAP:g} -> 1",
+        f"exp(-{Z:.2f} sd of its log); lam < {SNAP:g} -> 0, >= {CENTER_ABOVE:g} -> 1",
     ]
     notes += [f"auto: {d.name}: {_summary(infos[d.name].lam)}" for d in plan.rewrites]
     return lams, notes, info
@@ -206,7 +215,7 @@ def _pilot_lams(model, plan: Plan, random_seed, **pilot_settings) -> tuple[dict,
         f"curvature: {t_curv:.1f} s",
         f"pilot: lam = I s^2 / (1 + I s^2), I = curvature of the rest of the model, "
         f"s = {SCALE_QUANTILE:g} quantile of the prior scale; lam < {SNAP:g} -> 0, "
-        f"> {1 - SNAP:g} -> 1",
+        f">= {CENTER_ABOVE:g} -> 1",
     ]
     notes += [f"pilot: {d.name}: {_summary(infos[d.name].lam)}" for d in plan.rewrites]
     fit = {"method": "pilot", "converged": True, **pinfo}

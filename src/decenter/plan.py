@@ -171,10 +171,6 @@ def _unsupported_reason(rv: Variable) -> str:
             "RandomWalk: rewritten only with location-scale innovations (Normal, StudentT, "
             "MvNormal, ...) and an unconstrained init_dist (one value holds init and offsets)"
         )
-    if cls == "StandardWalkRV":
-        return (
-            "standardized random walk made by decenter (init and unit offsets): nothing to rewrite"
-        )
     for key, why in [
         ("Censored", "Censored: the censoring bounds do not commute with a location-scale map"),
         ("Mixture", "Mixture: a mixture has no single location and scale"),

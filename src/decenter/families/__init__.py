@@ -32,7 +32,7 @@ from decenter.families._core import (
     full_size,
     register,
 )
-from decenter.families._extra import RandomWalkRule, StandardWalkRV, TruncatedRule
+from decenter.families._extra import RandomWalkRule, TruncatedRule, standard_walk
 
 __all__ = [
     "LocScale",
@@ -42,7 +42,7 @@ __all__ = [
     "SkewNormalRule",
     "TruncatedRule",
     "RandomWalkRule",
-    "StandardWalkRV",
+    "standard_walk",
     "register",
     "find_rule",
     "default_transform",

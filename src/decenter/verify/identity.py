@@ -8,7 +8,8 @@ transforms carry them to the original's unconstrained space ``y(u)``. At random 
 rewrite rule's formula (see :mod:`decenter.verify.jacobian` for its blocks).
 
 Points lie around the candidate's initial point on its unconstrained space: two thirds at unit
-scale, one third three times wider. A point says nothing when the map ``x(u)`` overflows, when
+scale, one third three times wider. A point says nothing when the map ``x(u)`` overflows or
+rounds onto the boundary of the original's support (``y(u)`` infinite), when
 neither log density is finite, or when evaluating raises: it is redrawn at half the scale, up
 to eight times, and dropped if it still says nothing. So wide priors (``exp`` of a
 ``Normal(0, 100)``) never turn into a verdict; only finite evaluations do.
@@ -51,6 +52,8 @@ class _Maps:
     u: list[Variable]
     blocks: list[Block] = field(default_factory=list)
     triangular: bool = True
+    # "x(u) is off the boundary" of every log-transformed (positive) variable
+    inside: list[Variable] = field(default_factory=list)
 
 
 def _maps(original: pm.Model, candidate: pm.Model, st: Structure) -> _Maps:
@@ -81,6 +84,13 @@ def _maps(original: pm.Model, candidate: pm.Model, st: Structure) -> _Maps:
     c_vals = list(candidate.value_vars)
     u = [v for v in c_vals if is_float(v)]
     maps = _Maps(o_free, o_vals, xs, ys, terms_o, terms_c, c_vals, u)
+    # exp(...) underflowing to 0 puts a positive variable on its boundary, where the original
+    # log density is -inf in floating point only (the candidate's is finite): no verdict there
+    maps.inside = [
+        pt.all(x > 0)
+        for rv, x in zip(o_free, xs, strict=True)
+        if type(original.rvs_to_transforms.get(rv)).__name__ == "LogTransform"
+    ]
     # Jacobian rows: continuous original variables; columns: continuous candidate value vars
     rows = [i for i, v in enumerate(o_vals) if is_float(v)]
     size_o = {i: int(np.size(st.ip_original[o_vals[i].name])) for i in rows}
@@ -109,7 +119,10 @@ class _Points:
 
 def _phase1_outputs(m: _Maps, st: Structure, rng) -> tuple[list, list, list]:
     """Log-density terms, "is x(u) finite", and the diagonal test of single-variable blocks."""
-    finite = [pt.all(pt.isfinite(x)) for x in m.xs]
+    # x(u) rounded onto the support's boundary (y infinite, or a positive x underflowing to 0)
+    # says nothing; a y of NaN (x outside the support) stays informative: a real error
+    finite = [pt.all(pt.isfinite(x)) for x in m.xs] + m.inside
+    finite += [pt.all(~pt.isinf(y)) for y in m.ys if is_float(y)]
     outputs: list[Variable] = [*m.terms_o, *m.terms_c, pt.all(pt.stack(finite))]
     w_in: list[Variable] = []
     w_val: list[np.ndarray] = []
