@@ -77,7 +77,9 @@ def test_transform_is_equivalent_and_complete(name, strategy):
 #   eight_schools 80.6 (57.3-102.6), the non-centered plan: passes at 12 of 12 seeds;
 #   surgical 108.4 (79.5-130.5), 1.5-4.4x centered: passes at 12 of 12;
 #   sleepstudy 32.0 (22.4-42.5), 0.67x centered: FAILS at 7 of 12 seeds (passes at seed 0),
-#   a real miss of the 0.8x target, not noise (centered ranges 43.0-60.6).
+#   a real miss of the 0.8x target, not noise (centered ranges 43.0-60.6). With Z = 2 (main)
+#   the miss is larger: 0.41x centered at nutpie 4 x 1000, seeds 1-3 (21.8 vs 53.0 median);
+#   no centering threshold fixes it without breaking epilepsy (docs/benchmarks.md).
 NOISE = {"eight_schools": 0.56, "sleepstudy": 0.71, "surgical": 0.37}
 BETTER = {"eight_schools": "noncentered", "sleepstudy": "centered", "surgical": "centered"}
 # divergences of the better form at these settings: at most 4 (eight_schools NC), 3
@@ -91,10 +93,11 @@ def _seed() -> int:
     return int(os.environ.get("DECENTER_TEST_SEED", 0))
 
 
-# sleepstudy is a known miss of issue 12's target (default 0.67x centered, failing at 7 of 12
-# seeds): recorded as an expected failure rather than hidden, until the default handles
+# sleepstudy is a known miss of issue 12's target (default 0.41-0.67x centered): recorded as an expected failure rather than hidden, until the default handles
 # informative varying slopes; it must not make CI depend on the seed.
-KNOWN_MISSES = {"sleepstudy": "default 0.67x the centered form's ESS/grad (12 seeds): issue 12"}
+KNOWN_MISSES = {
+    "sleepstudy": "default 0.41x the centered form's ESS/grad (3 seeds, docs/benchmarks.md): issue 12"
+}
 
 
 @pytest.mark.slow

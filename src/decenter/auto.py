@@ -6,7 +6,7 @@ precision ``1 / s_k**2``, and the non-centered form when it does not (Papaspilio
 Roberts & Skold 2007). Following Gorinova, Moore & Hoffman (2020), decenter partially
 centers each element with::
 
-    lam_k = I_k s_k**2 / (1 + I_k s_k**2)        (< 0.05 -> 0, > 0.95 -> 1)
+    lam_k = I_k s_k**2 / (1 + I_k s_k**2)        (< 0.05 -> 0, >= 0.95 -> 1)
 
 ``I_k`` is the curvature of the model's log density without the variable's own prior term
 (:mod:`decenter.curvature`). The two strategies differ in where they evaluate it:

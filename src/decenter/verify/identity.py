@@ -52,7 +52,7 @@ class _Maps:
     u: list[Variable]
     blocks: list[Block] = field(default_factory=list)
     triangular: bool = True
-    # "x(u) is off the boundary" of every log-transformed (positive) variable
+    # "x(u) is not exactly 0" for every log-transformed (positive) variable
     inside: list[Variable] = field(default_factory=list)
 
 
@@ -87,7 +87,7 @@ def _maps(original: pm.Model, candidate: pm.Model, st: Structure) -> _Maps:
     # exp(...) underflowing to 0 puts a positive variable on its boundary, where the original
     # log density is -inf in floating point only (the candidate's is finite): no verdict there
     maps.inside = [
-        pt.all(x > 0)
+        pt.all(pt.neq(x, 0))  # not x > 0: a negative x is a real error, caught as such
         for rv, x in zip(o_free, xs, strict=True)
         if type(original.rvs_to_transforms.get(rv)).__name__ == "LogTransform"
     ]
