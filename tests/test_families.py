@@ -297,6 +297,35 @@ def test_random_walks_with_studentt_and_mvnormal_innovations_and_kept_walks():
     assert decenter.plan(new).rewrites == []
 
 
+def test_ar1_with_constant_and_batch_and_higher_orders_kept():
+    """AR(1): unit-innovation offset from the original init; x_t - rho x_{t-1} - c is sigma
+    times eta_t - rho eta_{t-1}. AR(2) has no closed form and is kept with its reason."""
+    with pm.Model(coords={"t": range(7), "b": range(2)}) as m:
+        s = pm.HalfNormal("s", 0.5, dims="b")
+        rho = pm.Uniform("rho", -1, 1)
+        c = pm.Normal("c", 0, 1)
+        init = pm.Normal.dist(0, 2)
+        pm.AR("x", rho=pt.stack([c, rho]), sigma=s, constant=True, init_dist=init, dims=("b", "t"))
+        pm.AR("x2", rho=[0.3, 0.2], sigma=s[0], init_dist=pm.Normal.dist(0, 1), dims="t")
+    p = decenter.plan(m, strategy="noncentered")
+    assert [d.name for d in p.rewrites] == ["x"] and p["x"].family == "AR"
+    assert p["x2"].reason == "AR of order 2: only order 1 is rewritten (a closed-form map)"
+    new = decenter.transform(m, strategy="noncentered")
+    assert new.named_vars_to_dims["x_offset"] == ("b", "t")
+    assert type(new["x_offset"].owner.op).__name__ == "AutoRegressiveRV"
+    eta = np.linspace(-1.0, 1.0, 14).reshape(2, 7)
+    sv, rv, cv = np.array([0.7, 1.3]), 0.6, 0.5
+    x = new.compile_fn(new["x"], inputs=[new["x_offset"], new["s"], new["rho"], new["c"]])
+    got = x({"x_offset": eta, "s": sv, "rho": rv, "c": cv})
+    want = eta.copy()
+    for t in range(1, 7):
+        want[:, t] = cv + rv * want[:, t - 1] + sv * (eta[:, t] - rv * eta[:, t - 1])
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    report = decenter.verify(m, new, random_seed=6, **FAST)
+    assert report.ok, str(report)
+    assert decenter.plan(new, strategy="noncentered").rewrites == []
+
+
 def test_stochastic_volatility_suite_model_is_rewritten():
     from decenter.examples.suite import SUITE
 

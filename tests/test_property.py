@@ -209,6 +209,9 @@ IDEMPOTENCE_EXAMPLES = {
         "x", sigma=pm.HalfNormal("s", 1.0), init_dist=pm.Normal.dist(0, 1), steps=4
     ),
     "Truncated": lambda: pm.Truncated("x", pm.Normal.dist(*_loc_scale()), lower=-1.0, shape=3),
+    "AR": lambda: pm.AR(
+        "x", rho=[0.5], sigma=pm.HalfNormal("s", 1.0), init_dist=pm.Normal.dist(0, 1), steps=4
+    ),
 }
 
 

@@ -35,7 +35,7 @@ from pymc.distributions.distribution import (  # noqa: F401  (re-exported)
 
 # PyMC 6.4: whether a RandomVariable node was built without an explicit size.
 from pymc.distributions.shape_utils import rv_size_is_none  # noqa: F401  (re-exported)
-from pymc.distributions.timeseries import RandomWalkRV  # noqa: F401  (re-exported)
+from pymc.distributions.timeseries import AutoRegressiveRV, RandomWalkRV  # noqa: F401  (re-exported)
 from pymc.distributions.truncated import TruncatedRV  # noqa: F401  (re-exported)
 from pymc.logprob.abstract import _logprob  # noqa: F401  (re-exported)
 from pymc.logprob.basic import logp  # noqa: F401  (re-exported)

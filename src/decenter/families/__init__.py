@@ -32,7 +32,7 @@ from decenter.families._core import (
     full_size,
     register,
 )
-from decenter.families._extra import RandomWalkRule, TruncatedRule, standard_walk
+from decenter.families._extra import AR1Rule, RandomWalkRule, TruncatedRule, standard_walk
 
 __all__ = [
     "LocScale",
@@ -42,6 +42,7 @@ __all__ = [
     "SkewNormalRule",
     "TruncatedRule",
     "RandomWalkRule",
+    "AR1Rule",
     "standard_walk",
     "register",
     "find_rule",

@@ -43,6 +43,7 @@ from pytensor.graph.basic import Variable
 from pytensor.tensor.variable import TensorConstant
 
 from decenter._pymc import (
+    AutoRegressiveRV,
     RandomWalkRV,
     TruncatedNormalRV,
     TruncatedRV,
@@ -60,7 +61,7 @@ from decenter.families._core import (
     register,
 )
 
-__all__ = ["TruncatedRule", "RandomWalkRule", "standard_walk"]
+__all__ = ["TruncatedRule", "RandomWalkRule", "AR1Rule", "standard_walk"]
 
 # rules whose forward map is affine, x = loc + scale * eta (not LogNormal: exp)
 AFFINE = (LocScaleRule, SkewNormalRule, ScaleRule)
@@ -208,5 +209,71 @@ class RandomWalkRule(Rule):
         return pt.cumsum(pt.concatenate([init, steps], axis=axis), axis=axis)
 
 
+@dataclass(frozen=True)
+class AR1Rule(Rule):
+    """``pm.AR`` of order 1, ``x_t = c + rho x_{t-1} + sigma e_t``; the init is kept as it is.
+
+    As for random walks, the offset is the same process with unit innovations,
+    ``eta ~ AR(rho, sigma=1)`` from the original init, and ``x`` has the same innovations scaled
+    by ``sigma``: ``x_t - rho x_{t-1} - c = sigma (eta_t - rho eta_{t-1})`` with ``x_0 = eta_0``,
+    which solves to ``x_t = sigma eta_t + rho**t (1 - sigma) eta_0 + c (1 + rho + ... +
+    rho**(t-1))``: elementwise in ``t``, with Jacobian ``sigma`` per step. Higher orders have
+    no closed form (they are kept, with the reason).
+    """
+
+    elementwise: bool = False
+
+    def matches(self, rv):
+        return rv.owner is not None and type(rv.owner.op) is AutoRegressiveRV
+
+    def check(self, rv):
+        op = rv.owner.op
+        if op.ar_order != 1:
+            return f"AR of order {op.ar_order}: only order 1 is rewritten (a closed-form map)"
+        if default_transform(rv.owner.inputs[2]) is not None:
+            return "AR with a constrained init_dist: init and offsets share one value variable"
+        return None
+
+    def read(self, rv):
+        rhos, sigma, init, steps, _ = rv.owner.inputs
+        constant = rv.owner.op.constant_term
+        c = rhos[..., 0] if constant else None
+        rho = rhos[..., -1]
+        # a per-step scale in the variable's layout (..., T), for plan and strategy="auto"
+        scale = pt.broadcast_to(pt.shape_padright(sigma), rv.shape)
+        extra = {"rhos": rhos, "rho": rho, "sigma": sigma, "init": init, "steps": steps}
+        return LocScale(None if c is None else pt.shape_padright(c), scale, extra)
+
+    def standard(self, rv, ls, lam):
+        if lam is not None:
+            raise ValueError("AR supports lam = 0 or 1 only")
+        e = ls.extra
+        rhos = e["rhos"][..., 1:] if rv.owner.op.constant_term else e["rhos"]
+        # the batch shape from the (already sized) init, so the offset does not refer to sigma
+        static = rv.type.shape[:-1]
+        size = static if None not in static else tuple(e["init"].shape)[:-1]
+        return AutoRegressiveRV.rv_op(
+            rhos,
+            pt.constant(1.0, dtype=rv.dtype),
+            e["init"],
+            e["steps"],
+            ar_order=1,
+            constant_term=False,
+            size=size,
+        )
+
+    def forward(self, ls, eta, lam):
+        sigma = pt.shape_padright(ls.extra["sigma"])
+        rho = pt.shape_padright(ls.extra["rho"])
+        t = pt.arange(eta.shape[-1]).astype(eta.dtype)
+        rho_t = rho**t
+        x = sigma * eta + rho_t * (1 - sigma) * pt.shape_padright(eta[..., 0])
+        if ls.loc is not None:  # c (1 - rho**t) / (1 - rho), or c t at rho = 1
+            one = pt.eq(rho, 1)
+            x = x + ls.loc * pt.switch(one, t, (1 - rho_t) / pt.switch(one, 1.0, 1 - rho))
+        return x
+
+
 register(TruncatedRule("Truncated", TruncatedRV))
 register(RandomWalkRule("RandomWalk", RandomWalkRV))
+register(AR1Rule("AR", AutoRegressiveRV))
