@@ -54,15 +54,23 @@ class Rule:
         if lam is None:
             return self.make(ls, 0.0, 1.0, size)
         loc = None if ls.loc is None else lam * ls.loc
-        return self.make(ls, loc, ls.scale**lam, size)
+        return self.make(ls, loc, _power(ls.scale, lam), size)
 
     def forward(self, ls: LocScale, eta: Variable, lam) -> Variable:
         if lam is None:
             shifted = ls.scale * eta
             return shifted if ls.loc is None else ls.loc + shifted
         if ls.loc is None:
-            return ls.scale ** (1 - lam) * eta
-        return ls.loc + ls.scale ** (1 - lam) * (eta - lam * ls.loc)
+            return _power(ls.scale, 1 - lam) * eta
+        return ls.loc + _power(ls.scale, 1 - lam) * (eta - lam * ls.loc)
+
+
+def _power(scale: Variable, lam) -> Variable:
+    """``scale ** lam`` for a positive scale, as ``exp(lam * log(scale))``: one log per scale
+    element and one exp per offset element. A ``pow`` per element (and its gradient) made the
+    partially centered radon model 2.8x slower per gradient than the non-centered one in
+    nutpie (68 vs 24 us)."""
+    return pt.exp(lam * pt.log(scale))
 
 
 def full_size(rv: Variable):
