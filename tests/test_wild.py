@@ -479,7 +479,9 @@ def test_initvals_kept_for_kept_variables_and_dropped_with_a_warning():
     m = _with_initvals()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        new = decenter.transform(m)
+        # non-centered: the offsets' initial point is 0 (the default's lam for "a" sits near
+        # the 0.05 snap, so a_offset would start at lam * mu, 0 or 0.026)
+        new = decenter.transform(m, strategy="noncentered")
     msgs = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     dropped = [s for s in msgs if "initial value" in s]
     assert len(dropped) == 2, msgs  # a and b, not c (which had none)
@@ -494,6 +496,16 @@ def test_initvals_kept_for_kept_variables_and_dropped_with_a_warning():
     # the user's model keeps its initial values and still works with PyMC
     np.testing.assert_allclose(m.initial_point()["a"], [1.0, 2.0, 3.0])
     assert_equivalent(m, new, n_points=3)
+
+
+def test_default_choice_is_reproducible_with_prior_initvals():
+    """initval="prior" draws a new start at every call; the Laplace fit seeds it, so the
+    default gives the same plan every time (it differed from call to call before)."""
+    m = _with_initvals()
+    a, b = decenter.plan(m), decenter.plan(m)
+    assert a.fit["evaluations"] == b.fit["evaluations"]
+    assert a.fit["scale_used"] == b.fit["scale_used"]
+    assert [d.to_dict() for d in a] == [d.to_dict() for d in b]
 
 
 def test_initvals_only_on_rewritten_variables_restrict_with_vars():

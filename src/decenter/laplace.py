@@ -93,7 +93,9 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str]):
     every hierarchical scale (the offsets' prior then pays nothing for a large scale).
     ``I_k`` is an input, held fixed during one optimisation.
     """
-    ip = ncp.initial_point()
+    # seeded: an initval="prior" (or "jitter") would otherwise start each call somewhere else
+    # and make the default's choice differ between processes
+    ip = ncp.initial_point(random_seed=0)
     values = ncp.value_vars
     orig = [rv.name for rv in model.free_RVs]
     orig_exprs = ncp.replace_rvs_by_values([ncp[n] for n in orig])
