@@ -477,7 +477,10 @@ def _dump(
         )
 
 
-if __name__ == "__main__":  # `python -m decenter.bench ...` is `decenter bench ...`
-    from decenter.cli import main
+if __name__ == "__main__":  # `python -m decenter.bench ...` is `python -m decenter bench ...`
+    import runpy
 
-    raise SystemExit(main(["bench", *sys.argv[1:]]))
+    # run the command line as a program rather than importing decenter.cli from this lower
+    # level (which would make a bench -> cli -> bench import cycle)
+    sys.argv = ["decenter", "bench", *sys.argv[1:]]
+    runpy.run_module("decenter", run_name="__main__", alter_sys=True)
