@@ -109,7 +109,7 @@ def test_no_candidates_needs_no_fit():
     with pm.Model() as m:
         pm.Normal("x", 0, 1)
     for strategy in ("auto", "pilot"):
-        lams, notes, fit = choose_lams(m, plan(m), strategy=strategy)
+        lams, units, notes, fit = choose_lams(m, plan(m), strategy=strategy)
         assert lams == {} and fit == {} and "nothing to fit" in notes[0]
 
 
@@ -274,3 +274,32 @@ def test_default_on_a_scalar_variable():
     d = decenter.plan(m)["x"]
     assert d.new_name == "x_offset"
     assert d.action == "keep" or 0 <= float(np.asarray(d.lam if d.lam is not None else 0)) <= 1
+
+
+def test_partial_centering_is_in_units_of_the_chosen_scale():
+    """The default's partial form does not depend on the data's units: with the data and
+    every prior scaled by 1000, the lams are the same, the units 1000x, the offsets' prior
+    the same (the map is applied to x / unit), and the rewrite still verifies."""
+    import decenter
+
+    def model(c):
+        with pm.Model() as m:
+            mu = pm.Normal("mu", 250 * c, 50 * c)
+            tau = pm.HalfNormal("tau", 50 * c)
+            theta = pm.Normal("theta", mu, tau, shape=3)
+            noise = np.tile([-15.0, -5.0, 5.0, 15.0], 3)
+            y = (np.repeat([235.0, 250.0, 265.0], 4) + noise) * c
+            pm.Normal("y", theta[np.repeat([0, 1, 2], 4)], 20 * c, observed=y)
+        return m
+
+    d1, d1000 = decenter.plan(model(1.0))["theta"], decenter.plan(model(1000.0))["theta"]
+    assert d1.lam is not None and np.min(d1.lam) > 0 and np.max(d1.lam) < 1
+    np.testing.assert_allclose(d1.lam, d1000.lam, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(d1000.unit) / np.asarray(d1.unit), 1000, rtol=1e-2)
+    t1, t1000 = decenter.transform(model(1.0)), decenter.transform(model(1000.0))
+    at1 = {"mu": 250.0, "tau_log__": np.log(30.0), "theta_offset": np.full(3, 10.0)}
+    at1000 = {"mu": 250e3, "tau_log__": np.log(30e3), "theta_offset": np.full(3, 10.0)}
+    lp1 = t1.compile_logp(vars=[t1["theta_offset"]])(at1)
+    lp1000 = t1000.compile_logp(vars=[t1000["theta_offset"]])(at1000)
+    np.testing.assert_allclose(lp1, lp1000, rtol=1e-3)
+    assert decenter.verify(model(1000.0), t1000).ok

@@ -50,6 +50,9 @@ class Decision:
     scale_parents: list[str] = field(default_factory=list)
     new_name: str | None = None  # the standardized free variable that replaces it
     lam: Any = None  # None: fully non-centered (lam = 0); else a float or an array
+    #: the constant scale in whose units the partial centering is done (None: 1); the fit's
+    #: scale, so that lam means the same whatever the units of the data (see decenter.auto)
+    unit: Any = None
 
     @property
     def rewrite(self) -> bool:
@@ -69,7 +72,9 @@ class Decision:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["dims"] = list(self.dims)
-        d["lam"] = None if self.lam is None else np.asarray(self.lam, dtype=float).tolist()
+        for key in ("lam", "unit"):
+            value = getattr(self, key)
+            d[key] = None if value is None else np.asarray(value, dtype=float).tolist()
         return d
 
 
@@ -273,9 +278,14 @@ def _check_lam(value: Any, where: str) -> Any:
 
 
 def _apply_lam(
-    d: Decision, rule: Rule, lam: np.ndarray, shape: tuple[int, ...] | None, source: str
+    d: Decision,
+    rule: Rule,
+    lam: np.ndarray,
+    shape: tuple[int, ...] | None,
+    source: str,
+    unit: np.ndarray | None = None,
 ) -> None:
-    """Set the decision's lam: all zeros -> None (non-centered), all ones -> keep."""
+    """Set the decision's lam (and unit): all zeros -> None (non-centered), all ones -> keep."""
     if shape is not None and lam.ndim:
         try:
             np.broadcast_to(lam, shape)
@@ -287,14 +297,19 @@ def _apply_lam(
         rounded = float(np.mean(lam) >= 0.5)
         d.reason += f"; {d.family} is centered or not as a whole: lam rounded to {rounded:g}"
         lam = np.asarray(rounded)
+    d.lam = d.unit = None
     if np.all(lam == 1):
         d.action = "keep"
         d.reason += f"; lam = 1 ({source}): left centered"
-        d.lam = None
-    elif np.all(lam == 0):
-        d.lam = None
-    else:
+    elif not np.all(lam == 0):
         d.lam = lam if lam.ndim else float(lam)
+        d.unit = None if unit is None or np.all(unit == 1) else _compact(unit)
+
+
+def _compact(x: np.ndarray) -> float | np.ndarray:
+    """A float if every element is the same, else the array."""
+    x = np.asarray(x, dtype=float)
+    return float(x.flat[0]) if x.size == 1 or np.ptp(x) == 0 else x
 
 
 def _static_shape(rv: Variable) -> tuple[int, ...] | None:
@@ -419,11 +434,19 @@ def _name_offsets(model: pm.Model, result: Plan) -> None:
         taken.add(d.new_name)
 
 
-def with_lams(model: pm.Model, base: Plan, lams: Mapping[str, Any], source: str) -> Plan:
+def with_lams(
+    model: pm.Model,
+    base: Plan,
+    lams: Mapping[str, Any],
+    source: str,
+    units: Mapping[str, Any] | None = None,
+) -> Plan:
     """A copy of ``base`` (a non-centered plan) with ``lams[name]`` applied to its candidates.
 
     Used by :mod:`decenter.auto` once a fit has chosen the lams; ``source`` names the
-    strategy in the reasons. Candidates missing from ``lams`` stay non-centered.
+    strategy in the reasons. Candidates missing from ``lams`` stay non-centered. ``units[name]``
+    (positive, optional) is the scale in whose units a partially centered variable is
+    parameterized (see :class:`decenter.families.Rule`); without it the unit is 1.
 
     Examples
     --------
@@ -436,13 +459,25 @@ def with_lams(model: pm.Model, base: Plan, lams: Mapping[str, Any], source: str)
     >>> p["theta"].lam.tolist(), p["theta"].new_name
     ([0.0, 1.0], 'theta_offset')
     """
+    units = units or {}
     result = Plan([copy.copy(d) for d in base.decisions], strategy=source, notes=list(base.notes))
     for d in result.rewrites:
         if d.name in lams:
             lam = _check_lam(lams[d.name], f"lam of {d.name!r}")
-            _apply_lam(d, find_rule(model[d.name]), lam, _static_shape(model[d.name]), source)
+            unit = _check_unit(units.get(d.name), d.name)
+            rv = model[d.name]
+            _apply_lam(d, find_rule(rv), lam, _static_shape(rv), source, unit)
     _name_offsets(model, result)
     return result
+
+
+def _check_unit(value: Any, name: str) -> np.ndarray | None:
+    if value is None:
+        return None
+    unit = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(unit) & (unit > 0)):
+        raise ValueError(f"unit of {name!r} must be positive and finite, got {value!r}")
+    return unit
 
 
 def _normalize_strategy(model: pm.Model, strategy: Any) -> Any:

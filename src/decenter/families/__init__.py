@@ -8,7 +8,8 @@ standardized variable, and maps it forward. With ``lam`` the degree of centering
     x   = loc + scale**(1 - lam) * (eta - lam * loc)     # forward(...)
 
 ``lam = 0`` is the non-centered form (``eta ~ D(0, 1)``, ``x = loc + scale * eta``) and
-``lam = 1`` the original one. Scale families (HalfNormal, Exponential, ...) have no location.
+``lam = 1`` the original one. With a constant ``unit`` the same map is applied to ``x / unit``
+(``loc / unit``, ``scale / unit``), so that ``lam`` means the same in any units of the data. Scale families (HalfNormal, Exponential, ...) have no location.
 Adding a family is adding one rule and calling :func:`register`.
 
 Examples

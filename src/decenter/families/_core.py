@@ -49,28 +49,40 @@ class Rule:
         """Why this variable cannot be rewritten by the rule, or None."""
         return None
 
-    def standard(self, rv: Variable, ls: LocScale, lam) -> Variable:
+    def standard(self, rv: Variable, ls: LocScale, lam, unit=None) -> Variable:
+        """The new free variable: ``D(0, 1)`` for ``lam=None``, else the partially centered
+        ``D(lam * loc / unit, (scale / unit) ** lam)`` (``unit`` = 1 when None)."""
         size = full_size(rv)
         if lam is None:
             return self.make(ls, 0.0, 1.0, size)
-        loc = None if ls.loc is None else lam * ls.loc
-        return self.make(ls, loc, _power(ls.scale, lam), size)
+        loc = None if ls.loc is None else lam * _per_unit(ls.loc, unit)
+        return self.make(ls, loc, _power(ls.scale, lam, unit), size)
 
-    def forward(self, ls: LocScale, eta: Variable, lam) -> Variable:
+    def forward(self, ls: LocScale, eta: Variable, lam, unit=None) -> Variable:
+        """``x`` from the new variable: ``loc + scale * eta`` for ``lam=None``, else
+        ``loc + unit * (scale / unit) ** (1 - lam) * (eta - lam * loc / unit)``."""
         if lam is None:
             shifted = ls.scale * eta
             return shifted if ls.loc is None else ls.loc + shifted
+        factor = _power(ls.scale, 1 - lam, unit)
+        if unit is not None:
+            factor = unit * factor
         if ls.loc is None:
-            return _power(ls.scale, 1 - lam) * eta
-        return ls.loc + _power(ls.scale, 1 - lam) * (eta - lam * ls.loc)
+            return factor * eta
+        return ls.loc + factor * (eta - lam * _per_unit(ls.loc, unit))
 
 
-def _power(scale: Variable, lam) -> Variable:
-    """``scale ** lam`` for a positive scale, as ``exp(lam * log(scale))``: one log per scale
-    element and one exp per offset element. A ``pow`` per element (and its gradient) made the
-    partially centered radon model 2.8x slower per gradient than the non-centered one in
-    nutpie (68 vs 24 us)."""
-    return pt.exp(lam * pt.log(scale))
+def _power(scale: Variable, lam, unit=None) -> Variable:
+    """``(scale / unit) ** lam`` for a positive scale, as ``exp(lam * (log(scale) - log(unit)))``:
+    one log per scale element and one exp per offset element. A ``pow`` per element (and its
+    gradient) made the partially centered radon model 2.8x slower per gradient than the
+    non-centered one in nutpie (68 vs 24 us)."""
+    log_scale = pt.log(scale) if unit is None else pt.log(scale) - pt.log(unit)
+    return pt.exp(lam * log_scale)
+
+
+def _per_unit(x: Variable, unit) -> Variable:
+    return x if unit is None else x / unit
 
 
 def full_size(rv: Variable):
@@ -134,8 +146,8 @@ class SkewNormalRule(LocScaleRule):
 class LogNormalRule(LocScaleRule):
     """LogNormal: the Normal rewrite inside exp."""
 
-    def forward(self, ls, eta, lam):
-        return pt.exp(super().forward(ls, eta, lam))
+    def forward(self, ls, eta, lam, unit=None):
+        return pt.exp(super().forward(ls, eta, lam, unit))
 
 
 @dataclass(frozen=True)
