@@ -8,7 +8,6 @@ so everything downstream of ``x`` keeps working.
 from __future__ import annotations
 
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pymc as pm
@@ -26,30 +25,17 @@ from pymc.model.fgraph import (
     remove_view_rewrite,
 )
 from pymc.pytensorf import find_rng_nodes, toposort_replace
-from pymc.util import get_transformed_name, treelist
+from pymc.util import get_transformed_name
 from pytensor.compile import SharedVariable, view_op
 from pytensor.graph import FunctionGraph
 from pytensor.graph.basic import AtomicVariable, Variable
 from pytensor.graph.utils import MissingInputError
 
+from decenter._pymc import initvals_hidden, reorder_model
 from decenter.families import default_transform, find_rule
 from decenter.plan import Plan
 
 __all__ = ["apply_plan"]
-
-
-@contextmanager
-def _initvals_hidden(model: pm.Model):
-    """fgraph_from_model refuses models with initial values: hide them for the conversion only.
-
-    The attribute is swapped for a copy and put back, so the user's model ends as it began.
-    """
-    original = model.rvs_to_initial_values
-    model.rvs_to_initial_values = dict.fromkeys(original)
-    try:
-        yield {rv.name: iv for rv, iv in original.items() if iv is not None}
-    finally:
-        model.rvs_to_initial_values = original
 
 
 def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
@@ -80,7 +66,7 @@ def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
     >>> [v.name for v in new.free_RVs if v.name.endswith("_offset")]
     ['a_offset', 'b_offset']
     """
-    with _initvals_hidden(model) as initvals:
+    with initvals_hidden(model) as initvals:
         try:
             fgraph, memo = _fgraph_from_model(model)
         except (NotImplementedError, ValueError, TypeError) as err:
@@ -171,6 +157,35 @@ def _fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:
     tests membership in lists; this one removes them from the back and uses sets. The graph
     built is the same.
     """
+    _check_convertible(model)
+    rvs = list(model.rvs_to_values)
+    old_values = list(model.rvs_to_values.values())
+    data_vars = set(model.data_vars)
+    value_set = set(old_values)
+    dets = [view_op(det, name=det.name) for det in model.deterministics]
+    unnamed_values = [v for v in old_values if v not in data_vars]
+    named_values = [view_op(v, name=v.name) for v in old_values if v in data_vars]
+    other_named = [view_op(v, name=v.name) for v in model.data_vars if v not in value_set]
+    model_vars = rvs + model.potentials + dets + other_named + named_values + unnamed_values
+    fgraph, memo = _cloned_fgraph(model, model_vars)
+
+    replacements = _model_var_replacements(model, fgraph, memo, dets, other_named + named_values)
+    toposort_replace(fgraph, replacements, reverse=True)
+
+    inverse_memo = {v: k for k, v in memo.items()}
+    for var, model_var in replacements:
+        if model_var.owner and isinstance(model_var.owner.op, ModelDeterministic | ModelNamed):
+            var = var.owner.inputs[0]  # skip the View removed below
+        memo[inverse_memo[var]] = model_var
+    # The unnamed value variables are graph inputs now: drop their outputs, last first
+    for idx in reversed(range(len(fgraph.outputs) - len(unnamed_values), len(fgraph.outputs))):
+        fgraph.remove_output(idx)
+    remove_view_rewrite.apply(fgraph)
+    return fgraph, memo
+
+
+def _check_convertible(model: pm.Model) -> None:
+    """The refusals and the warning of PyMC's ``fgraph_from_model``, word for word."""
     if any(v is not None for v in model.rvs_to_initial_values.values()):
         raise NotImplementedError("Cannot convert models with non-default initial_values")
     if model.parent is not None:
@@ -181,18 +196,12 @@ def _fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:
             "objects should be avoided as it may reintroduce variables from the old model. "
             "See issue: https://github.com/pymc-devs/pymc/issues/6883",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of apply_plan
         )
-    rvs = list(model.rvs_to_values)
-    old_values = list(model.rvs_to_values.values())
-    data_vars = set(model.data_vars)
-    value_set = set(old_values)
-    dets = [view_op(det, name=det.name) for det in model.deterministics]
-    unnamed_values = [v for v in old_values if v not in data_vars]
-    named_values = [view_op(v, name=v.name) for v in old_values if v in data_vars]
-    other_named = [view_op(v, name=v.name) for v in model.data_vars if v not in value_set]
-    model_vars = rvs + model.potentials + dets + other_named + named_values + unnamed_values
 
+
+def _cloned_fgraph(model: pm.Model, model_vars: list) -> tuple[FunctionGraph, dict]:
+    """A FunctionGraph of a copy of ``model_vars``, and the memo original -> copy."""
     # Fresh copies of RNGs, data and symbolic coordinate lengths
     shared = find_rng_nodes(model_vars)
     shared += [v for v in model.dim_lengths.values() if isinstance(v, SharedVariable)]
@@ -203,13 +212,19 @@ def _fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:
     )
     fgraph._coords = model._coords.copy()
     fgraph._dim_lengths = {k: memo.get(v, v) for k, v in model._dim_lengths.items()}
+    return fgraph, memo
 
+
+def _model_var_replacements(
+    model: pm.Model, fgraph: FunctionGraph, memo: dict, dets: list, named_vars: list
+) -> tuple:
+    """(output, the output wrapped in its model op: ModelFreeRV, ModelDeterministic, ...)."""
     free, observed = set(model.free_RVs), set(model.observed_RVs)
-    to_value = {memo[k]: memo[v] for k, v in zip(rvs, old_values, strict=True)}
+    to_value = {memo[k]: memo[v] for k, v in model.rvs_to_values.items()}
     transforms = {memo[k]: tr for k, tr in model.rvs_to_transforms.items()}
     potentials = {memo[k] for k in model.potentials}
     deterministics = {memo[k] for k in dets}
-    named = {memo[k] for k in other_named + named_values}
+    named = {memo[k] for k in named_vars}
     free = {memo[k] for k in free}
     observed = {memo[k] for k in observed}
     dims_of = model.named_vars_to_dims
@@ -229,19 +244,7 @@ def _fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:
         else:  # unnamed value variables
             new_var = var
         new_vars.append(new_var)
-    replacements = tuple(zip(fgraph.outputs, new_vars, strict=True))
-    toposort_replace(fgraph, replacements, reverse=True)
-
-    inverse_memo = {v: k for k, v in memo.items()}
-    for var, model_var in replacements:
-        if model_var.owner and isinstance(model_var.owner.op, ModelDeterministic | ModelNamed):
-            var = var.owner.inputs[0]  # skip the View removed below
-        memo[inverse_memo[var]] = model_var
-    # The unnamed value variables are graph inputs now: drop their outputs, last first
-    for idx in reversed(range(len(fgraph.outputs) - len(unnamed_values), len(fgraph.outputs))):
-        fgraph.remove_output(idx)
-    remove_view_rewrite.apply(fgraph)
-    return fgraph, memo
+    return tuple(zip(fgraph.outputs, new_vars, strict=True))
 
 
 def _replacement(model_var: Variable, d) -> Variable:
@@ -275,12 +278,7 @@ def _restore_order(old: pm.Model, new: pm.Model, plan: Plan) -> None:
         names.append(name)
     listed = set(names)  # a set: a membership test in the list would make this quadratic
     names += [n for n in new.named_vars if n not in listed]
-    rank = {n: i for i, n in enumerate(names)}
-    for attr in ("free_RVs", "deterministics", "data_vars", "potentials", "observed_RVs"):
-        setattr(new, attr, treelist(sorted(getattr(new, attr), key=lambda v: rank[v.name])))
-    items = {n: new.named_vars[n] for n in names}
-    new.named_vars.clear()
-    new.named_vars.update(items)
+    reorder_model(new, names)
 
 
 def _restore_initvals(new: pm.Model, plan: Plan, initvals: dict) -> None:
