@@ -103,31 +103,46 @@ def load_target(spec: str) -> tuple[Any, str]:
     source, name = _split_target(spec)
     module = _load_file(source) if _is_path(source) else _load_module(source)
     if name is None:
-        models: dict[int, str] = {}
-        for key, value in vars(module).items():
-            if isinstance(value, pm.Model) and not key.startswith("_"):
-                models.setdefault(id(value), key)
-        if len(models) == 1:
-            key = next(iter(models.values()))
-            return getattr(module, key), key
-        if not models:
-            funcs = [
-                k
-                for k, v in vars(module).items()
-                if inspect.isfunction(v)
-                and v.__module__ == module.__name__
-                and not k.startswith("_")
-            ]
-            hint = f" (functions there: {', '.join(funcs)})" if funcs else ""
-            raise CliError(
-                f"no pm.Model at module level in {source}; name one as {source}:NAME, NAME a "
-                f"model or a function returning one{hint}"
-            )
-        names = sorted(models.values())
+        return _the_model(module, source)
+    obj = _attribute(module, source, name)
+    if isinstance(obj, pm.Model):
+        return obj, name
+    return _call(obj, name), name
+
+
+def _the_model(module: types.ModuleType, source: str) -> tuple[Any, str]:
+    """The one ``pm.Model`` at the module's top level (``file.py`` without ``:NAME``)."""
+    import pymc as pm
+
+    models: dict[int, str] = {}
+    for key, value in vars(module).items():
+        if isinstance(value, pm.Model) and not key.startswith("_"):
+            models.setdefault(id(value), key)
+    if len(models) == 1:
+        key = next(iter(models.values()))
+        return getattr(module, key), key
+    if not models:
+        funcs = [
+            k
+            for k, v in vars(module).items()
+            if inspect.isfunction(v) and v.__module__ == module.__name__ and not k.startswith("_")
+        ]
+        hint = f" (functions there: {', '.join(funcs)})" if funcs else ""
         raise CliError(
-            f"{source} defines several models ({', '.join(names)}); choose one, "
-            f"e.g. {source}:{names[0]}"
+            f"no pm.Model at module level in {source}; name one as {source}:NAME, NAME a "
+            f"model or a function returning one{hint}"
         )
+    names = sorted(models.values())
+    raise CliError(
+        f"{source} defines several models ({', '.join(names)}); choose one, "
+        f"e.g. {source}:{names[0]}"
+    )
+
+
+def _attribute(module: types.ModuleType, source: str, name: str) -> Any:
+    """``module.NAME``, NAME dotted (``Class.attr``)."""
+    import pymc as pm
+
     obj: Any = module
     for part in name.split("."):
         if not hasattr(obj, part):
@@ -135,8 +150,13 @@ def load_target(spec: str) -> tuple[Any, str]:
             hint = f" (models there: {', '.join(models)})" if models else ""
             raise CliError(f"{source} has no attribute {name!r}{hint}")
         obj = getattr(obj, part)
-    if isinstance(obj, pm.Model):
-        return obj, name
+    return obj
+
+
+def _call(obj: Any, name: str) -> Any:
+    """The model a zero-argument function NAME returns."""
+    import pymc as pm
+
     if not callable(obj):
         raise CliError(
             f"{name} is {_a(type(obj).__name__)}, not a pm.Model or a function returning one"
@@ -162,4 +182,4 @@ def load_target(spec: str) -> tuple[Any, str]:
         raise CliError(f"calling {name}() raised {describe(e)}") from e
     if not isinstance(result, pm.Model):
         raise CliError(f"{name}() returned {_a(type(result).__name__)}, not a pm.Model")
-    return result, name
+    return result
