@@ -41,6 +41,8 @@ LEVELS = {
     "decenter.pilot": 3,
     "decenter.verify": 3,
     "decenter.compare": 3,
+    "decenter._summary": 3,
+    "decenter._verdict": 3,
     "decenter.sampling": 3,
     "decenter.sample": 3,
     "decenter.scaling": 3,
