@@ -30,8 +30,10 @@ LEVELS = {
     "decenter.positivity": 0,
     "decenter._exprtext": 0,
     "decenter.examples": 0,
-    # 1: the decisions
+    # 1: the decisions (and what they are made from: the reasons, the strategy argument)
     "decenter.plan": 1,
+    "decenter._reasons": 1,
+    "decenter._strategy": 1,
     # 2: applying them
     "decenter.rewrite": 2,
     # 3: the work on a plan or a rewritten model

@@ -14,8 +14,6 @@ Examples
 from __future__ import annotations
 
 import copy
-import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -25,16 +23,26 @@ import pymc as pm
 from pytensor.graph.basic import Variable
 
 from decenter._args import RandomSeed, names_of, seed_int, var_names_arg
+from decenter._reasons import (
+    _family_name,
+    _offsets_of,
+    _same_transform,
+    _unsafe_scale,
+    _unsupported_reason,
+    _words,
+)
+from decenter._strategy import (  # noqa: F401  (FIT_STRATEGIES re-exported for decenter.auto)
+    FIT_STRATEGIES,
+    STRATEGIES,
+    _check_lam,
+    _check_unit,
+    _normalize_strategy,
+    _static_shape,
+)
 from decenter.families import Rule, default_transform, find_rule
 from decenter.graph import free_parents, model_graph
-from decenter.positivity import describe, scale_problem
 
 __all__ = ["Decision", "Plan", "plan", "with_lams", "check_model", "STRATEGIES"]
-
-#: Strategy names. "auto" (the default of decenter.plan/transform) and "pilot" choose lam
-#: from a fit of the model to its data: decenter.auto resolves them, then calls this module.
-STRATEGIES = ("auto", "pilot", "noncentered", "centered")
-FIT_STRATEGIES = ("auto", "pilot")
 
 
 @dataclass
@@ -148,64 +156,6 @@ def check_model(model: Any) -> pm.Model:
     return model
 
 
-def _words(names: list[str]) -> str:
-    s = "s" if len(names) > 1 else ""
-    return f"free variable{s} " + ", ".join(names)
-
-
-def _family_name(rv: Variable) -> str:
-    op = rv.owner.op
-    rule = find_rule(rv)
-    if rule is not None:
-        return rule.name
-    name = getattr(op, "name", None) or type(op).__name__
-    return str(name).removesuffix("_rv")
-
-
-def _unsupported_reason(rv: Variable) -> str:
-    op = rv.owner.op
-    cls = type(op).__name__
-    if cls == "TruncatedRV":
-        base = str(getattr(op.base_rv_op, "name", None) or "this base").removesuffix("_rv")
-        return (
-            f"Truncated {base}: only continuous location-scale and scale bases (Normal, StudentT, "
-            "HalfNormal, ...) are rewritten; the bounds of other bases do not move with a scale"
-        )
-    if cls == "RandomWalkRV":
-        return (
-            "RandomWalk: rewritten only with location-scale innovations (Normal, StudentT, "
-            "MvNormal, ...) and an unconstrained init_dist (one value holds init and offsets)"
-        )
-    for key, why in [
-        ("Censored", "Censored: the censoring bounds do not commute with a location-scale map"),
-        ("Mixture", "Mixture: a mixture has no single location and scale"),
-        ("CustomDist", "CustomDist: decenter cannot read a location and scale from user code"),
-        ("CustomSymbolic", "CustomDist: decenter cannot read a location and scale from user code"),
-    ]:
-        if key in cls:
-            return why
-    return f"no rewrite rule for {_family_name(rv)} (see decenter.families)"
-
-
-def _same_transform(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    return (
-        type(a) is type(b)
-        and vars(a).keys() == vars(b).keys()
-        and all(_same_attr(vars(a)[k], vars(b)[k]) for k in vars(a))
-    )
-
-
-def _same_attr(x, y) -> bool:
-    # an Interval's bounds function is a closure made per call: same code, same captured values
-    code = getattr(x, "__code__", None)
-    if code is None or code is not getattr(y, "__code__", None):
-        return bool(np.all(np.asarray(x == y)))
-    cells = zip(x.__closure__ or (), y.__closure__ or (), strict=True)
-    return all(_same_attr(c.cell_contents, d.cell_contents) for c, d in cells)
-
-
 def _candidate(
     model: pm.Model, rv: Variable, include_loc_only: bool, graph
 ) -> tuple[Decision, Rule | None]:
@@ -243,40 +193,6 @@ def _candidate(
     return Decision(**keep, reason="location and scale are constant (not hierarchical)"), None
 
 
-def _unsafe_scale(model: pm.Model, rule: Rule, ls) -> str | None:
-    """Why the rewrite could accept a point the original rejects (decenter.positivity)."""
-    why = scale_problem(rule, ls, model)
-    if why is None:
-        return None
-    text = describe(ls.scale)
-    because = "" if why.startswith(f"{text} is not known") else f" ({why})"
-    if rule.name == "MvNormal":
-        return (
-            f"covariance {text} is not provably positive definite{because}; rewriting it "
-            "would accept covariances the original rejects"
-        )
-    return (
-        f"scale {text} is not provably positive{because}; rewriting it would accept a scale "
-        "<= 0, which the original rejects"
-    )
-
-
-def _check_lam(value: Any, where: str) -> Any:
-    try:
-        arr = None if isinstance(value, str) else np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        arr = None
-    if arr is None:
-        raise ValueError(
-            f"{where}: lam must be a number or an array of numbers in [0, 1], got {value!r}"
-        )
-    if np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any():
-        raise ValueError(
-            f"{where}: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {value!r}"
-        )
-    return arr
-
-
 def _apply_lam(
     d: Decision,
     rule: Rule,
@@ -310,16 +226,6 @@ def _compact(x: np.ndarray) -> float | np.ndarray:
     """A float if every element is the same, else the array."""
     x = np.asarray(x, dtype=float)
     return float(x.flat[0]) if x.size == 1 or np.ptp(x) == 0 else x
-
-
-def _static_shape(rv: Variable) -> tuple[int, ...] | None:
-    """The variable's shape, from its type when known (no compilation), else evaluated."""
-    if all(s is not None for s in rv.type.shape):
-        return tuple(int(s) for s in rv.type.shape)
-    try:
-        return tuple(int(s) for s in rv.shape.eval())
-    except Exception:  # shape depends on something that cannot be evaluated alone
-        return None
 
 
 def _unique_name(base: str, taken: set[str]) -> str:
@@ -414,17 +320,6 @@ def plan(
     return result
 
 
-def _offsets_of(model: pm.Model) -> dict[str, str]:
-    """Free ``x_offset`` variables beside a Deterministic ``x``: decenter's own rewrites."""
-    dets = {v.name for v in model.deterministics}
-    out = {}
-    for rv in model.free_RVs:
-        base = re.sub(r"_offset(_\d+)?$", "", rv.name)
-        if base != rv.name and base in dets:
-            out[rv.name] = base
-    return out
-
-
 def _name_offsets(model: pm.Model, result: Plan) -> None:
     """The standardized variable of ``x`` is ``x_offset`` whatever its lam (``x_offset_1``, ...
     if the model already has that name), so names do not change with the data or the seed."""
@@ -469,51 +364,6 @@ def with_lams(
             _apply_lam(d, find_rule(rv), lam, _static_shape(rv), source, unit)
     _name_offsets(model, result)
     return result
-
-
-def _check_unit(value: Any, name: str) -> np.ndarray | None:
-    if value is None:
-        return None
-    unit = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(unit) & (unit > 0)):
-        raise ValueError(f"unit of {name!r} must be positive and finite, got {value!r}")
-    return unit
-
-
-def _normalize_strategy(model: pm.Model, strategy: Any) -> Any:
-    if isinstance(strategy, str):
-        if strategy not in STRATEGIES:
-            raise ValueError(
-                f"strategy must be one of {STRATEGIES}, a number in [0, 1] or a dict name -> lam; got {strategy!r}"
-            )
-        if strategy in FIT_STRATEGIES:
-            raise ValueError(
-                f"strategy={strategy!r} fits the model to its data: call decenter.plan(model, "
-                f"strategy={strategy!r}) (decenter.auto.plan), not decenter.plan.plan"
-            )
-        return strategy
-    if isinstance(strategy, Mapping):
-        out = {}
-        for k, v in strategy.items():
-            if not isinstance(k, str):
-                raise TypeError(
-                    f"strategy: dict keys must be variable names (str), got {type(k).__name__} {k!r}; e.g. strategy={{'theta': 0.5}}"
-                )
-            if k not in model.named_vars or model[k] not in model.free_RVs:
-                raise ValueError(
-                    f"strategy: {k!r} is not a free variable of this model; free variables are {[r.name for r in model.free_RVs]}"
-                )
-            out[k] = _check_lam(v, f"strategy[{k!r}]")
-        return out
-    if isinstance(strategy, bool) or not isinstance(strategy, int | float | np.number):
-        raise TypeError(
-            f"strategy must be 'noncentered', 'centered', 'auto', a number in [0, 1] or a dict; got {type(strategy).__name__}"
-        )
-    if not math.isfinite(float(strategy)) or not 0 <= float(strategy) <= 1:
-        raise ValueError(
-            f"strategy: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {strategy!r}"
-        )
-    return float(strategy)
 
 
 def _assign_lams(model, result: Plan, rules: dict[str, Rule], strategy: Any) -> None:
