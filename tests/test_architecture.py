@@ -52,6 +52,8 @@ LEVELS = {
     "decenter": 4,
     "decenter.plots": 4,
     "decenter.bench": 4,
+    "decenter._benchprep": 4,
+    "decenter._benchtable": 4,
     "decenter.cli": 4,
     "decenter.__main__": 4,
 }

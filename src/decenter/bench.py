@@ -31,13 +31,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
+
+from decenter._benchprep import (  # noqa: F401  (STRATEGIES, VIP_ADVI_STEPS re-exported)
+    STRATEGIES,
+    VIP_ADVI_STEPS,
+    _compiled,
+    _sample_end_to_end,
+    _sample_nutpie,
+    _vip_available,
+)
+from decenter._benchtable import format_table, summarize, targets
 
 __all__ = [
     "run",
@@ -48,18 +57,7 @@ __all__ = [
     "format_table",
 ]
 
-STRATEGIES = ("centered", "noncentered", "default", "auto", "vip")
 SUITES = ("synthetic", "real")
-#: ADVI steps of the VIP fit (pm.fit's default, as in the pymc-extras example)
-VIP_ADVI_STEPS = 10_000
-
-
-def _vip_available() -> bool:
-    try:
-        import pymc_extras.model.transforms.autoreparam  # noqa: F401
-    except Exception:
-        return False
-    return True
 
 
 def _lookup(model_name: str, suite: str | None = None):
@@ -84,91 +82,6 @@ def _suite_models(suite: str) -> list[str]:
     return list(REAL_SUITE if suite == "real" else SUITE)
 
 
-def _pilot_grads(notes) -> int:
-    m = re.search(r"(\d+) gradient evaluations", " ".join(str(n) for n in notes))
-    return int(m.group(1)) if m else 0
-
-
-def _prepare(model, strategy: str, seed: int):
-    """The model to sample for a strategy, and the pilot gradient count."""
-    import decenter
-
-    if strategy == "centered":
-        return model, 0, {}
-    if strategy == "noncentered":
-        return decenter.transform(model, strategy="noncentered"), 0, {}
-    if strategy in ("default", "auto"):
-        # "default": transform with no options, as a new user calls it
-        kw = {} if strategy == "default" else {"strategy": "auto", "random_seed": seed}
-        new, plan = decenter.transform(model, return_plan=True, **kw)
-        notes = list(plan.notes)
-        extra = {"notes": notes, "plan_strategy": plan.strategy}
-        return new, _pilot_grads(notes), extra
-    if strategy == "vip":
-        from pymc_extras.model.transforms.autoreparam import vip_reparametrize
-
-        # VIP needs the names from the user: give it decenter's candidates
-        names = [d.name for d in decenter.plan(model).rewrites]
-        new, vip = vip_reparametrize(model, names)
-        with new, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            vip.set_all_lambda(0.5)  # as in the pymc-extras docs
-            vip.fit(n=VIP_ADVI_STEPS, random_seed=seed, progressbar=False)
-        lam = {k: np.asarray(v).round(2).tolist() for k, v in vip.get_lambda().items()}
-        # ADVI draws one Monte Carlo sample per step: one gradient each
-        return new, VIP_ADVI_STEPS, {"vip_lambda": lam}
-    raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
-
-
-def _compile(model, original):
-    import nutpie
-
-    return nutpie.compile_pymc_model(model, var_names=original)
-
-
-def _sample_nutpie(compiled, *, seed, draws, tune, chains):
-    """Sample a nutpie-compiled model; the trace keeps the warm-up statistics."""
-    import nutpie
-
-    return nutpie.sample(
-        compiled,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=min(chains, 2),
-        seed=seed,
-        progress_bar=False,
-        save_warmup=True,
-    )
-
-
-#: strategies whose transformed model does not depend on the seed: compiled once per model
-_SEED_FREE = ("centered", "noncentered", "default")
-
-
-def _sample_end_to_end(model, *, seed, draws, tune, chains):
-    """``decenter.sample(model, strategy="auto")`` with nutpie: pilot, transform and sampling."""
-    import decenter
-
-    idata = decenter.sample(
-        model,
-        strategy="auto",
-        random_seed=seed,
-        nuts_sampler="nutpie",
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=min(chains, 2),
-        progressbar=False,
-    )
-    # the plan is recorded in the posterior's attributes (or the top level's)
-    attrs = {**getattr(idata, "attrs", {}), **idata.posterior.attrs}
-    text = json.dumps({k: v for k, v in attrs.items() if "decenter" in k}, default=str)
-    m = re.search(r"(\d+) gradient evaluations", text)
-    extra = {"end_to_end": True, "summary": attrs.get("decenter_summary")}
-    return idata, (int(m.group(1)) if m else 0), extra
-
-
 def run_one(
     model_name: str,
     strategy: str,
@@ -187,8 +100,6 @@ def run_one(
     the seed-free strategies (centered, noncentered, default) transform and compile once per
     model; later seeds count the first one's transform and compile seconds in ``seconds``.
     """
-    import arviz as az
-
     import decenter
 
     model = _lookup(model_name, suite)()
@@ -201,27 +112,13 @@ def run_one(
         t_transform = t_compile = float("nan")
         seconds = time.perf_counter() - t0
     else:
-        key = (model_name, strategy)
-        if cache is not None and strategy in _SEED_FREE and key in cache:
-            compiled, pilot_grads, extra, t_transform, t_compile = cache[key]
-        else:
-            new, pilot_grads, extra = _prepare(model, strategy, seed)
-            t_transform = time.perf_counter() - t0
-            compiled = _compile(new, original)
-            t_compile = time.perf_counter() - t0 - t_transform
-            if cache is not None and strategy in _SEED_FREE:
-                cache[key] = (compiled, pilot_grads, extra, t_transform, t_compile)
+        compiled, pilot_grads, extra, t_transform, t_compile = _compiled(
+            model, original, model_name, strategy, seed=seed, cache=cache, t0=t0
+        )
         t1 = time.perf_counter()
         trace = _sample_nutpie(compiled, seed=seed, draws=draws, tune=tune, chains=chains)
         seconds = t_transform + t_compile + time.perf_counter() - t1
-    post = trace.posterior.to_dataset()[original]
-    ess = az.ess(post, method="bulk")
-    rhat = az.rhat(post)
-    ess_min = float(min(np.nanmin(ess[v].values) for v in original))
-    rhat_max = float(max(np.nanmax(rhat[v].values) for v in original))
-    grads = int(trace.sample_stats["n_steps"].sum())
-    warm = getattr(trace, "warmup_sample_stats", None)
-    tune_grads = int(warm["n_steps"].sum()) if tune and warm is not None else 0
+    ess_min, rhat_max, grads, tune_grads, divergences = _trace_stats(trace, original, tune)
     return {
         "model": model_name,
         "strategy": strategy,
@@ -239,89 +136,27 @@ def run_one(
         "transform_seconds": t_transform,
         "compile_seconds": t_compile,
         "ess_per_s": ess_min / seconds,
-        "divergences": int(np.asarray(trace.sample_stats["diverging"]).sum()),
+        "divergences": divergences,
         "rhat_max": rhat_max,
         **extra,
     }
 
 
-_KEYS = ("ess_min", "ess_per_grad", "ess_per_grad_total", "ess_per_s", "divergences")
-_KEYS += ("rhat_max", "seconds")
+def _trace_stats(trace, original: list[str], tune: int) -> tuple[float, float, int, int, int]:
+    """Min bulk ESS and max R-hat over the original variables' elements, the gradient
+    evaluations of sampling and of tuning, and the divergences of sampling."""
+    import arviz as az
 
-
-def summarize(results: Sequence[dict]) -> list[dict]:
-    """Median and range over seeds per (model, strategy), with ratios to the fixed forms.
-
-    Every row has the median and ``_range`` of each metric and ``divergences_total`` (sum over
-    seeds). Rows of a model that has centered and non-centered runs also get ``best`` (the
-    better fixed form by ESS/grad), ``vs_best`` (ESS/grad ratio), ``vs_original`` (ESS/grad
-    ratio to centered), ``ess_per_s_vs_best`` (ESS/s ratio), ``seconds_vs_noncentered`` (wall
-    ratio) and ``extra_divergences`` (total over seeds minus the better fixed form's).
-    """
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in results:
-        groups.setdefault((r["model"], r["strategy"]), []).append(r)
-    rows = []
-    for (model, strategy), rs in groups.items():
-        row = {"model": model, "strategy": strategy, "n": len(rs)}
-        for key in _KEYS:
-            vals = np.array([r[key] for r in rs], dtype=float)
-            row[key] = float(np.median(vals))
-            row[key + "_range"] = (float(vals.min()), float(vals.max()))
-        row["divergences_total"] = int(sum(r["divergences"] for r in rs))
-        rows.append(row)
-    by = {(r["model"], r["strategy"]): r for r in rows}
-    for row in rows:
-        c, nc = by.get((row["model"], "centered")), by.get((row["model"], "noncentered"))
-        if c and nc:
-            best = max(c, nc, key=lambda r: r["ess_per_grad"])
-            row["best"] = best["strategy"]
-            row["vs_best"] = row["ess_per_grad"] / best["ess_per_grad"]
-            row["vs_original"] = row["ess_per_grad"] / c["ess_per_grad"]
-            row["ess_per_s_vs_best"] = row["ess_per_s"] / max(c["ess_per_s"], nc["ess_per_s"])
-            row["seconds_vs_noncentered"] = row["seconds"] / nc["seconds"]
-            row["extra_divergences"] = row["divergences_total"] - best["divergences_total"]
-    return rows
-
-
-def targets(rows: Sequence[dict], large: Sequence[str] = ("chem97",)) -> list[dict]:
-    """The issue-12 targets per model, as plain data (``None`` where a run is missing).
-
-    * ``default_vs_original`` >= 0.9 and ``default_vs_best`` >= 0.8 (median ESS/grad);
-    * ``default_extra_divergences`` <= 5 (total over seeds, vs. the better fixed form);
-    * small models: ``auto_seconds_vs_nc`` <= 1.6 (end-to-end wall, vs. non-centered);
-    * large models: ``auto_ess_per_s_vs_best`` >= 2.
-    """
-    by = {(r["model"], r["strategy"]): r for r in rows}
-    out = []
-    for model in dict.fromkeys(r["model"] for r in rows):
-        d, a = by.get((model, "default"), {}), by.get((model, "auto"), {})
-        t = {
-            "model": model,
-            "default_vs_original": d.get("vs_original"),
-            "default_vs_best": d.get("vs_best"),
-            "default_extra_divergences": d.get("extra_divergences"),
-            "auto_vs_best": a.get("vs_best"),
-            "auto_seconds_vs_nc": a.get("seconds_vs_noncentered"),
-            "auto_ess_per_s_vs_best": a.get("ess_per_s_vs_best"),
-        }
-        ok = [
-            _at_least(t["default_vs_original"], 0.9),
-            _at_least(t["default_vs_best"], 0.8),
-            None if t["default_extra_divergences"] is None else t["default_extra_divergences"] <= 5,
-        ]
-        if model in large:
-            ok.append(_at_least(t["auto_ess_per_s_vs_best"], 2.0))
-        else:
-            sec = t["auto_seconds_vs_nc"]
-            ok.append(None if sec is None else sec <= 1.6)
-        t["met"] = None if None in ok else all(ok)
-        out.append(t)
-    return out
-
-
-def _at_least(value, threshold):
-    return None if value is None else value >= threshold
+    post = trace.posterior.to_dataset()[original]
+    ess = az.ess(post, method="bulk")
+    rhat = az.rhat(post)
+    ess_min = float(min(np.nanmin(ess[v].values) for v in original))
+    rhat_max = float(max(np.nanmax(rhat[v].values) for v in original))
+    grads = int(trace.sample_stats["n_steps"].sum())
+    warm = getattr(trace, "warmup_sample_stats", None)
+    tune_grads = int(warm["n_steps"].sum()) if tune and warm is not None else 0
+    divergences = int(np.asarray(trace.sample_stats["diverging"]).sum())
+    return ess_min, rhat_max, grads, tune_grads, divergences
 
 
 def _warm_up() -> None:
@@ -397,41 +232,6 @@ def run_suite(
                     on_result(results)
         cache.clear()  # one model's compiled functions at a time
     return results
-
-
-def format_table(rows: Sequence[dict]) -> str:
-    """A Markdown table of :func:`summarize` rows (drawn by :mod:`decenter.render`)."""
-    from decenter.render import table_text
-
-    head = [
-        "model",
-        "strategy",
-        "ESS/grad x1000 (range)",
-        "x best of C/NC",
-        "ESS/grad incl. tune+pilot x1000",
-        "ESS/s (range)",
-        "seconds",
-        "divergences (max)",
-        "max R-hat",
-    ]
-    body = []
-    for r in rows:
-        lo, hi = r["ess_per_grad_range"]
-        slo, shi = r["ess_per_s_range"]
-        body.append(
-            [
-                r["model"],
-                r["strategy"],
-                f"{1000 * r['ess_per_grad']:.1f} ({1000 * lo:.1f}-{1000 * hi:.1f})",
-                f"{r['vs_best']:.2f}" if "vs_best" in r else "",
-                f"{1000 * r['ess_per_grad_total']:.1f}",
-                f"{r['ess_per_s']:.0f} ({slo:.0f}-{shi:.0f})",
-                f"{r['seconds']:.1f}",
-                f"{r['divergences']:.0f} ({r['divergences_range'][1]:.0f})",
-                f"{r['rhat_max']:.3f}",
-            ]
-        )
-    return table_text(head, body, markdown=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,128 @@
+"""The model each benchmark strategy samples, compiled for nutpie, and ``auto`` end to end.
+
+:func:`decenter.bench.run_one` asks :func:`_compiled` for a strategy's compiled model (with the
+seconds it took to transform and to compile) or runs :func:`_sample_end_to_end`; a new
+strategy is a branch of :func:`_prepare` and a name in :data:`STRATEGIES`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import warnings
+
+import numpy as np
+
+STRATEGIES = ("centered", "noncentered", "default", "auto", "vip")
+#: ADVI steps of the VIP fit (pm.fit's default, as in the pymc-extras example)
+VIP_ADVI_STEPS = 10_000
+
+
+def _vip_available() -> bool:
+    try:
+        import pymc_extras.model.transforms.autoreparam  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def _pilot_grads(notes) -> int:
+    m = re.search(r"(\d+) gradient evaluations", " ".join(str(n) for n in notes))
+    return int(m.group(1)) if m else 0
+
+
+def _prepare(model, strategy: str, seed: int):
+    """The model to sample for a strategy, and the pilot gradient count."""
+    import decenter
+
+    if strategy == "centered":
+        return model, 0, {}
+    if strategy == "noncentered":
+        return decenter.transform(model, strategy="noncentered"), 0, {}
+    if strategy in ("default", "auto"):
+        # "default": transform with no options, as a new user calls it
+        kw = {} if strategy == "default" else {"strategy": "auto", "random_seed": seed}
+        new, plan = decenter.transform(model, return_plan=True, **kw)
+        notes = list(plan.notes)
+        extra = {"notes": notes, "plan_strategy": plan.strategy}
+        return new, _pilot_grads(notes), extra
+    if strategy == "vip":
+        from pymc_extras.model.transforms.autoreparam import vip_reparametrize
+
+        # VIP needs the names from the user: give it decenter's candidates
+        names = [d.name for d in decenter.plan(model).rewrites]
+        new, vip = vip_reparametrize(model, names)
+        with new, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            vip.set_all_lambda(0.5)  # as in the pymc-extras docs
+            vip.fit(n=VIP_ADVI_STEPS, random_seed=seed, progressbar=False)
+        lam = {k: np.asarray(v).round(2).tolist() for k, v in vip.get_lambda().items()}
+        # ADVI draws one Monte Carlo sample per step: one gradient each
+        return new, VIP_ADVI_STEPS, {"vip_lambda": lam}
+    raise ValueError(f"unknown strategy {strategy!r}; choose from {STRATEGIES}")
+
+
+def _compile(model, original):
+    import nutpie
+
+    return nutpie.compile_pymc_model(model, var_names=original)
+
+
+def _sample_nutpie(compiled, *, seed, draws, tune, chains):
+    """Sample a nutpie-compiled model; the trace keeps the warm-up statistics."""
+    import nutpie
+
+    return nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=min(chains, 2),
+        seed=seed,
+        progress_bar=False,
+        save_warmup=True,
+    )
+
+
+#: strategies whose transformed model does not depend on the seed: compiled once per model
+_SEED_FREE = ("centered", "noncentered", "default")
+
+
+def _sample_end_to_end(model, *, seed, draws, tune, chains):
+    """``decenter.sample(model, strategy="auto")`` with nutpie: pilot, transform and sampling."""
+    import decenter
+
+    idata = decenter.sample(
+        model,
+        strategy="auto",
+        random_seed=seed,
+        nuts_sampler="nutpie",
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=min(chains, 2),
+        progressbar=False,
+    )
+    # the plan is recorded in the posterior's attributes (or the top level's)
+    attrs = {**getattr(idata, "attrs", {}), **idata.posterior.attrs}
+    text = json.dumps({k: v for k, v in attrs.items() if "decenter" in k}, default=str)
+    m = re.search(r"(\d+) gradient evaluations", text)
+    extra = {"end_to_end": True, "summary": attrs.get("decenter_summary")}
+    return idata, (int(m.group(1)) if m else 0), extra
+
+
+def _compiled(model, original, model_name: str, strategy: str, *, seed, cache, t0: float):
+    """(compiled model, pilot gradients, extra, transform seconds, compile seconds) of a
+    strategy, the seconds counted from ``t0``; with a ``cache`` dict, the seed-free strategies
+    are transformed and compiled once per model and later seeds get the first seed's entry."""
+    key = (model_name, strategy)
+    if cache is not None and strategy in _SEED_FREE and key in cache:
+        return cache[key]
+    new, pilot_grads, extra = _prepare(model, strategy, seed)
+    t_transform = time.perf_counter() - t0
+    compiled = _compile(new, original)
+    t_compile = time.perf_counter() - t0 - t_transform
+    if cache is not None and strategy in _SEED_FREE:
+        cache[key] = (compiled, pilot_grads, extra, t_transform, t_compile)
+    return compiled, pilot_grads, extra, t_transform, t_compile
