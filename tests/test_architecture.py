@@ -62,7 +62,7 @@ LEVELS = {
 ALLOWED_IMPORTS: dict[tuple[str, str], str] = {}
 ALLOWED_LONG_MODULES: dict[str, str] = {}
 ALLOWED_LONG_FUNCTIONS: dict[str, str] = {}
-MAX_MODULE_LINES = 600
+MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
 
