@@ -59,7 +59,6 @@ def pilot_draws(
         space; ``info`` holds ``sampler``, ``seconds`` and ``gradients`` (tuning included).
     """
     from decenter.rewrite import apply_plan
-    from decenter.sampling import compile_nutpie, sample_nutpie, sample_pymc
 
     cfg = {**PILOT, **settings}
     t0 = time.perf_counter()
@@ -67,7 +66,28 @@ def pilot_draws(
         warnings.filterwarnings("ignore", message="the initial value of", category=UserWarning)
         pilot = apply_plan(model, noncentered_plan(model, plan))
     names = [rv.name for rv in model.free_RVs]
-    seed = _seed(random_seed)
+    run, sampler = _run(pilot, names, cfg, _seed(random_seed))
+    post = run.idata.posterior.to_dataset()
+    draws = {}
+    for n in names:
+        arr = np.asarray(post[n].values)
+        draws[n] = arr.reshape(-1, *arr.shape[2:])
+    info = {
+        "sampler": sampler,
+        "seconds": time.perf_counter() - t0,
+        "gradients": run.gradients + run.tune_gradients,
+        "chains": cfg["chains"],
+        "tune": cfg["tune"],
+        "draws": cfg["draws"],
+        "divergences": run.divergences,
+    }
+    return draws, info
+
+
+def _run(pilot: pm.Model, names: list[str], cfg: dict, seed: int):
+    """The pilot run with nutpie, or with PyMC's NUTS when nutpie is not installed."""
+    from decenter.sampling import compile_nutpie, sample_nutpie, sample_pymc
+
     try:
         import nutpie  # noqa: F401
     except ImportError:
@@ -87,31 +107,15 @@ def pilot_draws(
                 compute_convergence_checks=False,
                 var_names=names,
             )
-        sampler = "PyMC"
-    else:
-        compiled, t_compile = compile_nutpie(pilot, var_names=names)
-        run = sample_nutpie(
-            compiled,
-            draws=cfg["draws"],
-            tune=cfg["tune"],
-            chains=cfg["chains"],
-            random_seed=seed,
-            maxdepth=cfg["maxdepth"],
-            compile_seconds=t_compile,
-        )
-        sampler = "nutpie"
-    post = run.idata.posterior.to_dataset()
-    draws = {}
-    for n in names:
-        arr = np.asarray(post[n].values)
-        draws[n] = arr.reshape(-1, *arr.shape[2:])
-    info = {
-        "sampler": sampler,
-        "seconds": time.perf_counter() - t0,
-        "gradients": run.gradients + run.tune_gradients,
-        "chains": cfg["chains"],
-        "tune": cfg["tune"],
-        "draws": cfg["draws"],
-        "divergences": run.divergences,
-    }
-    return draws, info
+        return run, "PyMC"
+    compiled, t_compile = compile_nutpie(pilot, var_names=names)
+    run = sample_nutpie(
+        compiled,
+        draws=cfg["draws"],
+        tune=cfg["tune"],
+        chains=cfg["chains"],
+        random_seed=seed,
+        maxdepth=cfg["maxdepth"],
+        compile_seconds=t_compile,
+    )
+    return run, "nutpie"
