@@ -136,22 +136,33 @@ def judge(
     what = f"{details['dimensions']} dimensions, Jacobian blocks: " + ", ".join(
         f"{n} {k}" for k, n in summary.items()
     )
+    n_valid = int(valid.sum())
     if np.all(np.abs(diff - offset) <= tols):
-        msg = (
-            f"logp_candidate = logp_original + log|det J| + ({fmt(offset)}) at {int(valid.sum())} "
-            f"points (largest deviation {fmt(spread)}); {what}"
-        )
-        if abs(offset) > tol:
-            msg += (
-                f"\nnote: the constant offset {fmt(offset)} is not 0; fine when a model has "
-                "unnormalised terms (Potential, Flat, custom logp), otherwise a sign that the map "
-                "is not one-to-one (-log k for k-to-one) or does not cover the support"
-            )
-        return Check(NAME, True, offset, msg, details=details)
+        return _constant(offset, spread, tol, n_valid, what, details)
     details["varying"] = _varying(groups, valid, tols)
+    return _not_constant(offset, spread, rtol, n_valid, what, details)
+
+
+def _constant(offset, spread, tol, n_valid: int, what: str, details: dict) -> Check:
+    """The pass: the difference is the same at every point, up to ``offset``."""
+    msg = (
+        f"logp_candidate = logp_original + log|det J| + ({fmt(offset)}) at {n_valid} "
+        f"points (largest deviation {fmt(spread)}); {what}"
+    )
+    if abs(offset) > tol:
+        msg += (
+            f"\nnote: the constant offset {fmt(offset)} is not 0; fine when a model has "
+            "unnormalised terms (Potential, Flat, custom logp), otherwise a sign that the map "
+            "is not one-to-one (-log k for k-to-one) or does not cover the support"
+        )
+    return Check(NAME, True, offset, msg, details=details)
+
+
+def _not_constant(offset, spread, rtol, n_valid: int, what: str, details: dict) -> Check:
+    """The failure, with the groups of terms whose difference varies (``details["varying"]``)."""
     msg = (
         f"logp_candidate - logp_original - log|det J| is not constant: it deviates by up to "
-        f"{fmt(spread)} from {fmt(offset)} over {int(valid.sum())} points (tolerance "
+        f"{fmt(spread)} from {fmt(offset)} over {n_valid} points (tolerance "
         f"{rtol:g} x the size of the terms); {what}"
     )
     if details["varying"]:
