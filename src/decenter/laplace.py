@@ -289,19 +289,8 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
     def f_scales(y):
         return f_rest(y)[len(orig) :]
 
-    jac = _scale_jacobian(f_scales, x)
-    rows = np.flatnonzero(np.any(jac != 0, axis=0))
-    sd_flat = np.zeros(jac.shape[0])
-    if rows.size:
-        cov_rows, hcalls = _covariance_rows(f_lg, x, rows)
-        calls += hcalls
-        j_r = jac[:, rows]
-        sd_flat = np.sqrt(np.maximum(np.einsum("ki,ij,kj->k", j_r, cov_rows[:, rows], j_r), 0))
-    sd, start = {}, 0
-    for n in names:
-        size = log_scale[n].size
-        sd[n] = sd_flat[start : start + size].reshape(log_scale[n].shape)
-        start += size
+    sd, hcalls = _log_scale_sd(f_lg, f_scales, x, names, log_scale)
+    calls += hcalls
     t3 = time.perf_counter()
     return LaplaceFit(
         point=point,
@@ -314,3 +303,22 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
         seconds={"compile": t1 - t0, "optimise": t2 - t1, "hessian": t3 - t2},
         info_fn=info_fn,
     )
+
+
+def _log_scale_sd(f_lg, f_scales, x: np.ndarray, names: list[str], log_scale: dict):
+    """The Laplace sd of every log scale at the mode ``x`` (delta method through the scales'
+    Jacobian), by name, and the evaluations the Hessian rows took."""
+    jac = _scale_jacobian(f_scales, x)
+    rows = np.flatnonzero(np.any(jac != 0, axis=0))
+    sd_flat = np.zeros(jac.shape[0])
+    calls = 0
+    if rows.size:
+        cov_rows, calls = _covariance_rows(f_lg, x, rows)
+        j_r = jac[:, rows]
+        sd_flat = np.sqrt(np.maximum(np.einsum("ki,ij,kj->k", j_r, cov_rows[:, rows], j_r), 0))
+    sd, start = {}, 0
+    for n in names:
+        size = log_scale[n].size
+        sd[n] = sd_flat[start : start + size].reshape(log_scale[n].shape)
+        start += size
+    return sd, calls
