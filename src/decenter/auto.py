@@ -71,7 +71,7 @@ Z = 2.0
 #: ``lam = I s^2 / (1 + I s^2)`` decouples the offset from both the scale and the location
 #: only where ``scale / s_k`` is about 1: in the model's own units a scale far from 1 (lme4's
 #: sleepstudy: 23 ms) leaves the offsets tied to the location, and its default sampled at
-#: 0.41x the centered form's ESS per gradient (0.41 -> 1.19x with units).
+#: 0.41x the centered form's ESS per gradient; with units, 1.18x (docs/benchmarks.md).
 UNITS = True
 
 
