@@ -60,16 +60,20 @@ class Rule:
 
     def forward(self, ls: LocScale, eta: Variable, lam, unit=None) -> Variable:
         """``x`` from the new variable: ``loc + scale * eta`` for ``lam=None``, else
-        ``loc + unit * (scale / unit) ** (1 - lam) * (eta - lam * loc / unit)``."""
+        ``loc + unit * (scale / unit) ** (1 - lam) * (eta - lam * loc / unit)``, computed as
+        ``loc * (1 - f lam / unit) + f eta`` with ``f = unit * (scale / unit) ** (1 - lam)``:
+        the same value, but ``eta`` and ``loc`` enter once each, so PyTensor fuses a gathered
+        ``x[group]`` and its gradient into one loop (chem97: 239 -> 174 us per logp and
+        gradient, non-centered 124)."""
         if lam is None:
             shifted = ls.scale * eta
             return shifted if ls.loc is None else ls.loc + shifted
-        factor = _power(ls.scale, 1 - lam, unit)
-        if unit is not None:
-            factor = unit * factor
+        # unit * (scale / unit) ** (1 - lam) = scale / (scale / unit) ** lam: the same power as
+        # the standard draw's scale, which the compiled graph computes once (one exp per element)
+        factor = ls.scale / _power(ls.scale, lam, unit)
         if ls.loc is None:
             return factor * eta
-        return ls.loc + factor * (eta - lam * _per_unit(ls.loc, unit))
+        return ls.loc * (1 - factor * _per_unit(lam, unit)) + factor * eta
 
 
 def _power(scale: Variable, lam, unit=None) -> Variable:
