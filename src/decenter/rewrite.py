@@ -252,19 +252,19 @@ def _replacement(model_var: Variable, d) -> Variable:
     rv = model_var.owner.inputs[0]
     rule = find_rule(rv)
     ls = rule.read(rv)
-    lam = unit = None
+    lam, kw = None, {}
     if d.lam is not None:
         lam = pt.as_tensor(np.asarray(d.lam, dtype=rv.dtype))
-        unit = None if d.unit is None else pt.as_tensor(np.asarray(d.unit, dtype=rv.dtype))
-    eta = rule.standard(rv, ls, lam, unit) if unit is not None else rule.standard(rv, ls, lam)
+        if d.unit is not None:  # only then: a registered rule may not take ``unit``
+            kw["unit"] = pt.as_tensor(np.asarray(d.unit, dtype=rv.dtype))
+    eta = rule.standard(rv, ls, lam, **kw)
     eta.name = d.new_name
     transform = default_transform(eta)
     value_name = d.new_name if transform is None else get_transformed_name(d.new_name, transform)
     # the value lives in the transformed space, whose shape may differ (ZeroSumTransform)
     value_type = eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
     eta_var = model_free_rv(eta, value_type(name=value_name), transform, d.new_name, *d.dims)
-    x = rule.forward(ls, eta_var, lam, unit) if unit is not None else rule.forward(ls, eta_var, lam)
-    x = pt.cast(x, rv.dtype)
+    x = pt.cast(rule.forward(ls, eta_var, lam, **kw), rv.dtype)
     return model_deterministic(x, d.name, *d.dims)
 
 
