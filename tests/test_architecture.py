@@ -40,6 +40,7 @@ LEVELS = {
     "decenter.auto": 3,
     "decenter.curvature": 3,
     "decenter.laplace": 3,
+    "decenter._covariance": 3,
     "decenter.pilot": 3,
     "decenter.verify": 3,
     "decenter.compare": 3,

@@ -172,6 +172,42 @@ def test_default_hyperparameters_at_their_marginal_mode():
     assert p.fit["scale_used"]["theta"] < p.fit["scale_at_mode"]["theta"]
 
 
+def _nested_model(seed=0) -> pm.Model:
+    """Schools in regions and a pupil-level covariate (a small chem97)."""
+    rng = np.random.default_rng(seed)
+    region_of_school = np.arange(40) % 8
+    school = rng.integers(0, 40, size=400)
+    x = rng.normal(size=400)
+    region = 0.5 * rng.normal(size=8)
+    effect = region[region_of_school] + 0.5 * rng.normal(size=40)
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0, 5)
+        beta = pm.Normal("beta", 0, 1)
+        u_region = pm.Normal("u_region", 0, pm.HalfNormal("sigma_region"), shape=8)
+        u_school = pm.Normal(
+            "u_school", u_region[region_of_school], pm.HalfNormal("sigma_school"), shape=40
+        )
+        y = 1.0 + 0.5 * x + effect[school] + rng.normal(size=400)
+        pm.Normal("y", mu + beta * x + u_school[school], 1.0, observed=y)
+    return m
+
+
+def test_large_model_scale_spread_matches_the_full_hessian(monkeypatch):
+    # above DENSE_HESSIAN_MAX dimensions the scales' covariance rows come from conjugate
+    # gradients; they must give the full Hessian's answer. A diagonal stand-in for the group
+    # effects (the previous method) gave 0 for the region scale here, and on chem97.
+    import decenter.laplace as laplace
+
+    m = _nested_model()
+    p = decenter.plan(m, strategy="noncentered")
+    dense = laplace.laplace_fit(m, p)
+    monkeypatch.setattr(laplace, "DENSE_HESSIAN_MAX", 0)
+    large = laplace.laplace_fit(m, p)
+    for name in ("u_region", "u_school"):
+        assert np.all(dense.log_scale_sd[name] > 0.1)
+        np.testing.assert_allclose(large.log_scale_sd[name], dense.log_scale_sd[name], rtol=0.02)
+
+
 def test_fit_failure_falls_back_to_noncentered(monkeypatch):
     import decenter.laplace
 

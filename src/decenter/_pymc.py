@@ -53,7 +53,6 @@ from pymc.model.fgraph import (  # noqa: F401  (re-exported)
 )
 from pymc.pytensorf import compile as compile_pymc  # noqa: F401  (re-exported)
 from pymc.pytensorf import (  # noqa: F401  (re-exported)
-    join_nonshared_inputs,  # a flat vector input for scipy's optimizer (decenter.laplace)
     rvs_in_graph,
     toposort_replace,
 )
