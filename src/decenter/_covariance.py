@@ -53,14 +53,19 @@ def log_scale_sd(
     return sd, calls
 
 
+def _hvp(f_lg, x: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """The central difference of the gradient along ``step``: ``H @ step / max|step|``."""
+    h = float(np.max(np.abs(step)))
+    return (np.asarray(f_lg(x + step)[1]) - np.asarray(f_lg(x - step)[1])) / (2 * h)
+
+
 def _hessian(f_lg, x: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Columns ``cols`` of the Hessian of the log density, by central differences of the gradient."""
     out = np.empty((x.size, len(cols)))
     for j, i in enumerate(cols):
-        h = 1e-5 * max(1.0, abs(x[i]))
         e = np.zeros_like(x)
-        e[i] = h
-        out[:, j] = (np.asarray(f_lg(x + e)[1]) - np.asarray(f_lg(x - e)[1])) / (2 * h)
+        e[i] = 1e-5 * max(1.0, abs(x[i]))
+        out[:, j] = _hvp(f_lg, x, e)
     return out
 
 
@@ -120,9 +125,11 @@ def _covariance_rows_cg(f_lg, x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarr
     n, calls = x.size, [0]
 
     def neg_hvp(p):
-        h = 1e-5 / max(float(np.max(np.abs(p))), 1e-300)
+        size = float(np.max(np.abs(p)))
+        if size == 0.0:
+            return np.zeros(n)
         calls[0] += 2
-        return -(np.asarray(f_lg(x + h * p)[1]) - np.asarray(f_lg(x - h * p)[1])) / (2 * h)
+        return -_hvp(f_lg, x, 1e-5 * p / size) * size
 
     rng = np.random.default_rng(0)
     diag = np.zeros(n)

@@ -127,7 +127,7 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str]):
     rest = pytensor.function(
         values, [*orig_exprs, *scales], on_unused_input="ignore", mode="FAST_COMPILE"
     )
-    split = _splitter([(tuple(ip[v.name].shape), v.dtype) for v in values])
+    split, blocks = _layout([(tuple(ip[v.name].shape), v.dtype) for v in values])
 
     def f_lg(x, *info_values):
         return lg(*split(x), *info_values)
@@ -136,29 +136,23 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str]):
         return rest(*split(x))
 
     x0 = np.concatenate([np.ravel(ip[v.name]) for v in values]).astype(float)
-    return f_lg, f_rest, x0, orig, _blocks(values, ip)
+    return f_lg, f_rest, x0, orig, blocks
 
 
-def _blocks(values, ip) -> list[np.ndarray]:
-    """The positions of each value variable in the flat vector."""
-    ends = np.cumsum([int(np.size(ip[v.name])) for v in values])
-    return [
-        np.arange(end - int(np.size(ip[v.name])), end) for v, end in zip(values, ends, strict=True)
-    ]
-
-
-def _splitter(specs: list[tuple[tuple[int, ...], str]]):
-    """A function from a flat float vector to arrays of the given shapes and dtypes."""
+def _layout(specs: list[tuple[tuple[int, ...], str]]):
+    """For arrays of the given shapes and dtypes laid end to end in one flat float vector: the
+    function splitting the vector into them, and each one's positions in it."""
     sizes = [int(np.prod(shape)) for shape, _ in specs]
-    ends = np.cumsum(sizes)
+    spans = [slice(end - size, end) for size, end in zip(sizes, np.cumsum(sizes), strict=True)]
 
     def split(x: np.ndarray) -> list[np.ndarray]:
         return [
-            np.asarray(x[end - size : end], dtype=dtype).reshape(shape)
-            for (shape, dtype), size, end in zip(specs, sizes, ends, strict=True)
+            np.asarray(x[span], dtype=dtype).reshape(shape)
+            for (shape, dtype), span in zip(specs, spans, strict=True)
         ]
 
-    return split
+    blocks = [np.arange(span.start, span.stop) for span in spans]
+    return split, blocks
 
 
 def _optimise(f_lg, x0: np.ndarray, seed: int) -> tuple[np.ndarray, bool, str, int]:
