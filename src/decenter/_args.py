@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RandomSeed", "seed_int", "var_names_arg", "names_of"]
+__all__ = ["RandomSeed", "SAMPLERS", "seed_int", "var_names_arg", "names_of"]
+
+#: The ``nuts_sampler`` values of ``pm.sample``.
+SAMPLERS = ("pymc", "nutpie", "numpyro", "blackjax")
 
 RandomSeed = int | np.random.Generator | np.random.RandomState | np.random.SeedSequence | None
 SEED_HELP = "None, an int >= 0, a np.random.Generator, RandomState or SeedSequence"

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
-from decenter._args import RandomSeed, seed_int
+from decenter._args import SAMPLERS, RandomSeed, seed_int
 from decenter._json import jsonable
 
 # One run's diagnostics and the verdict on two live in their own modules; users import them
@@ -53,8 +53,6 @@ from decenter.plan import plan as make_plan
 from decenter.rewrite import apply_plan
 
 __all__ = ["Comparison", "RunSummary", "Agreement", "compare", "summarize_run"]
-
-SAMPLERS = ("pymc", "nutpie", "numpyro", "blackjax")
 
 
 @dataclass

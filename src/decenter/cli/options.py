@@ -14,10 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from decenter._args import SAMPLERS
+
 __all__ = ["PROG", "SAMPLERS", "CliError", "Parser", "int_in", "add_common", "check_outputs"]
 
 PROG = "decenter"
-SAMPLERS = ("pymc", "nutpie", "numpyro", "blackjax")
 STRATEGY_WORDS = ("noncentered", "centered", "auto", "pilot")
 # Ranges of the numeric options: wide enough for real use, small enough that PyMC, numpy and
 # nutpie take the value (a chain count of 1e20 overflows inside them).
