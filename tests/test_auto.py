@@ -344,7 +344,7 @@ def test_partial_centering_is_in_units_of_the_chosen_scale():
 def test_partial_form_has_no_constant_subexpressions_left_to_fold():
     """``lam / unit`` and ``lam * log(unit)`` enter the partially centered graph as single
     constants: arithmetic on constants only would be folded again by PyTensor in every
-    compiled function (0.3 s more for nutpie to compile the radon example)."""
+    compiled function (about 0.45 s more for nutpie to compile the radon example)."""
     from pytensor.graph.basic import Constant
     from pytensor.graph.traversal import ancestors
     from pytensor.tensor.elemwise import Elemwise

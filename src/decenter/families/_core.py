@@ -93,7 +93,8 @@ def _unit_terms(lam, unit) -> tuple[Any, Any]:
 
     Computed in NumPy when both are constants (as the rewrite passes them): PyTensor would
     fold them too, but only by rewriting them again in every compiled function, and the
-    sampler's compile of the radon example took 0.3 s longer with them symbolic.
+    sampler's compile of the radon example took about 0.45 s longer with them symbolic
+    (docs/benchmarks.md).
     """
     if unit is None:
         return lam, None
