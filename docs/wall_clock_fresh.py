@@ -1,6 +1,7 @@
 """Wall clock of the first call in a new Python process, as a user running a script sees it.
 
-    python docs/wall_clock_fresh.py radon 4
+    python docs/wall_clock_fresh.py radon 4      # seeds 1-4
+    python docs/wall_clock_fresh.py chem97 4 5   # seeds 5-8
 
 For each repetition, two fresh processes (alternated): one times
 ``decenter.sample(model, nuts_sampler="nutpie")`` on the model as written, the other
@@ -8,7 +9,9 @@ For each repetition, two fresh processes (alternated): one times
 before the clock starts: it stands for one the user wrote). 4 chains x 1000 draws after 1000
 tune, 2 cores. Imports are not timed; everything after them is (PyTensor's and numba's
 on-disk caches are warm, as on any machine after the first run). Prints the median seconds
-(range) and the ratio.
+(range) and their ratio, then the min bulk ESS over the original free variables (every
+element) per second of each process, and the ratio of those ESS/s (median over the
+repetitions; each repetition is a seed, the same for both).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ def _child(name: str, how: str, seed: int) -> None:
 
     warnings.filterwarnings("ignore")
     logging.getLogger("pymc").setLevel(logging.ERROR)
+    import arviz as az
     import pymc as pm
 
     import decenter
@@ -37,32 +41,50 @@ def _child(name: str, how: str, seed: int) -> None:
     nc = decenter.transform(REAL_SUITE[name](), strategy="noncentered")
     t = time.perf_counter()
     if how == "decenter.sample":
-        decenter.sample(model, nuts_sampler="nutpie", random_seed=seed, **KW)
+        idata = decenter.sample(model, nuts_sampler="nutpie", random_seed=seed, **KW)
     else:
-        pm.sample(model=nc, nuts_sampler="nutpie", random_seed=seed, **KW)
-    print(time.perf_counter() - t)
+        idata = pm.sample(model=nc, nuts_sampler="nutpie", random_seed=seed, **KW)
+    seconds = time.perf_counter() - t
+    names = [rv.name for rv in model.free_RVs]
+    ess = az.ess(idata.posterior.to_dataset()[names], method="bulk")
+    print(seconds, min(float(np.nanmin(ess[n].values)) for n in names))
 
 
-def main(names: list[str], reps: int) -> None:
+def main(names: list[str], reps: int, first_seed: int = 1) -> None:
     for name in names:
         times: dict[str, list[float]] = {"decenter.sample": [], "pm.sample NC": []}
+        ess_per_s: dict[str, list[float]] = {how: [] for how in times}
         for rep in range(reps):
             for how, runs in times.items():
                 out = subprocess.run(
-                    [sys.executable, __file__, "--child", name, how, str(rep + 1)],
+                    [sys.executable, __file__, "--child", name, how, str(first_seed + rep)],
                     capture_output=True,
                     text=True,
                     check=True,
                 )
-                runs.append(float(out.stdout.strip().splitlines()[-1]))
+                seconds, ess = map(float, out.stdout.strip().splitlines()[-1].split())
+                runs.append(seconds)
+                ess_per_s[how].append(ess / seconds)
         med = {how: float(np.median(runs)) for how, runs in times.items()}
         cells = [f"{how} {med[how]:.2f} s ({min(r):.2f}-{max(r):.2f})" for how, r in times.items()]
         ratio = med["decenter.sample"] / med["pm.sample NC"]
         print(f"{name}: " + ", ".join(cells) + f"; ratio {ratio:.2f}")
+        per_seed = np.array(ess_per_s["decenter.sample"]) / np.array(ess_per_s["pm.sample NC"])
+        cells = [
+            f"{how} {np.median(v):.1f} ({min(v):.1f}-{max(v):.1f})" for how, v in ess_per_s.items()
+        ]
+        print(
+            f"{name} min bulk ESS/s: "
+            + ", ".join(cells)
+            + "; ratio per seed "
+            + " / ".join(f"{r:.2f}" for r in per_seed)
+            + f" (median {np.median(per_seed):.2f})"
+        )
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--child":
         _child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
-        main(sys.argv[1].split(","), int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+        reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+        main(sys.argv[1].split(","), reps, int(sys.argv[3]) if len(sys.argv) > 3 else 1)
