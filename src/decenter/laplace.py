@@ -57,7 +57,7 @@ ROUNDS = 3
 #: ``local_pow_specialize`` every Normal's ``z ** 2`` is C's generic ``pow``: on chem97 (31,022
 #: observations) that one node took 46 % of an evaluation (582 of 1,212 us); as ``sqr`` the fit
 #: takes about half the time, with the same evaluations and plan. No fusion: its C code is
-#: specific to each model and compiling it took 14-20 s on a new machine.
+#: specific to each model and compiled the first time a machine sees it (chem97: 14-20 s).
 FIT_MODE = Mode(linker="cvm", optimizer="fast_compile").including("local_pow_specialize")
 
 
