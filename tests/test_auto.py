@@ -388,3 +388,19 @@ def test_fit_objective_squares_without_the_generic_pow():
     scalar_ops = [getattr(n.op, "scalar_op", None) for n in fn.maker.fgraph.toposort()]
     assert not any(isinstance(op, Pow) for op in scalar_ops), fn.maker.fgraph.toposort()
     np.testing.assert_allclose(fn(np.array([3.0, -1.0]))[0], 2.0)
+
+
+def test_symbolic_shape_is_read_in_plain_python_and_follows_set_dim():
+    """A shape from mutable coords is evaluated in Python (``_SHAPE_MODE``, no JIT compile),
+    at the model's current length."""
+    from decenter._strategy import _SHAPE_MODE, _static_shape
+
+    assert _SHAPE_MODE.linker.__class__.__name__ == "PerformLinker"
+    with pm.Model() as m:
+        m.add_coord("g", range(3))
+        tau = pm.HalfNormal("tau")
+        b = pm.Normal("b", 0, tau, dims="g")
+    assert None in b.type.shape  # not static: the evaluation path is the one exercised
+    assert _static_shape(b) == (3,)
+    m.set_dim("g", 5, coord_values=range(5))
+    assert _static_shape(b) == (5,)
