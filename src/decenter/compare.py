@@ -30,6 +30,7 @@ import pymc as pm
 
 from decenter._args import SAMPLERS, RandomSeed, seed_int
 from decenter._json import jsonable
+from decenter._notebook import comparison_frame, comparison_html
 
 # One run's diagnostics and the verdict on two live in their own modules; users import them
 # from here, as before.
@@ -116,6 +117,34 @@ class Comparison:
 
     def _repr_pretty_(self, p, cycle):  # IPython
         p.text(str(self))
+
+    def _repr_html_(self) -> str:  # Jupyter: the same tables and verdict as str()
+        return comparison_html(self)
+
+    def to_dataframe(self, by: str = "statistic"):
+        """The numbers of both runs as a pandas DataFrame (NaN where a sampler does not report one).
+
+        Parameters
+        ----------
+        by : "statistic" or "variable"
+            ``"statistic"``: a row per statistic of the summary table (index ``statistic``:
+            ``divergences``, ``max_rhat``, ``min_ess_bulk``, ``min_ess_tail``, ``min_bfmi``,
+            ``grad_evals``, ``ess_per_grad``, ``sampling_time``, ``ess_per_second``,
+            ``wall_time``; the :class:`RunSummary` fields), columns ``original`` and
+            ``transformed``. ``"variable"``: a row per compared variable and model (index
+            ``(variable, model)``, model ``"original"`` or ``"transformed"``), columns
+            ``ess_bulk``, ``ess_tail`` (the smallest over the variable's elements) and ``rhat``
+            (the largest); ``.unstack("model")`` sets the models side by side.
+
+        Examples
+        --------
+        >>> c = decenter.compare(model, draws=200, progressbar=False)  # doctest: +SKIP
+        >>> c.to_dataframe().loc["ess_per_grad"]  # doctest: +SKIP
+        original       0.0049
+        transformed    0.0630
+        Name: ess_per_grad, dtype: float64
+        """
+        return comparison_frame(self, by)
 
     def to_dict(self) -> dict:
         return {
