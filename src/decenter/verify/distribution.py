@@ -84,7 +84,7 @@ def _pvalues(
     out = []
     if not (fa.all() and fb.all()):
         table = [[int((~fa).sum()), int(fa.sum())], [int((~fb).sum()), int(fb.sum())]]
-        out.append((f"{label} not finite", float(stats.fisher_exact(table).pvalue)))
+        out.append((f"{label} non-finite rate", float(stats.fisher_exact(table).pvalue)))
     p = _ks_pvalue(pa[fa], pb[fb], var_scale)
     if p is not None:
         out.append((label, p))
