@@ -138,11 +138,19 @@ class Comparison:
 
         Examples
         --------
-        >>> c = decenter.compare(model, draws=200, progressbar=False)  # doctest: +SKIP
+        >>> import decenter
+        >>> from decenter.examples.eight_schools import centered_model
+        >>> c = decenter.compare(centered_model(), draws=500, tune=500, chains=2,
+        ...                      nuts_sampler="pymc", random_seed=1)  # doctest: +SKIP
         >>> c.to_dataframe().loc["ess_per_grad"]  # doctest: +SKIP
-        original       0.0049
-        transformed    0.0630
+        original       0.007612
+        transformed    0.079016
         Name: ess_per_grad, dtype: float64
+        >>> c.to_dataframe("variable").loc["tau"]  # doctest: +SKIP
+                       ess_bulk    ess_tail      rhat
+        model
+        original     107.646566   98.814280  1.003630
+        transformed  541.658063  505.391009  1.003934
         """
         return comparison_frame(self, by)
 
