@@ -25,6 +25,7 @@ LEVELS = {
     "decenter._args": 0,
     "decenter._json": 0,
     "decenter.render": 0,
+    "decenter._notebook": 0,
     "decenter.graph": 0,
     "decenter.families": 0,
     "decenter.positivity": 0,

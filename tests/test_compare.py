@@ -108,6 +108,21 @@ def test_compare_is_the_package_function(by_pymc):
 
 
 @pytest.mark.slow
+def test_notebook_views_of_a_sampled_comparison(by_pymc):
+    """to_dataframe and _repr_html_ on a real run (tests/test_notebook.py: synthetic runs)."""
+    df = by_pymc.to_dataframe()
+    assert df.loc["divergences"].tolist() == [
+        by_pymc.original.divergences,
+        by_pymc.transformed.divergences,
+    ]
+    assert df.loc["ess_per_grad", "transformed"] == by_pymc.transformed.ess_per_grad
+    per_var = by_pymc.to_dataframe("variable")
+    assert per_var.loc[("tau", "original"), "rhat"] == by_pymc.original.per_var["tau"]["rhat"]
+    out = by_pymc._repr_html_()
+    assert all(f">{n}</td>" in out for n in NAMES) and f">{by_pymc.verdict}</b>" in out
+
+
+@pytest.mark.slow
 def test_plots(by_pymc, tmp_path):
     from decenter.plots import save_plots
 

@@ -25,6 +25,7 @@ MODULES = [
     "decenter.cli.models",
     "decenter.cli.targets",
     "decenter.render",
+    "decenter._notebook",
     "decenter._pymc",
     "decenter._args",
     "decenter.bench",

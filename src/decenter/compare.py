@@ -30,6 +30,7 @@ import pymc as pm
 
 from decenter._args import SAMPLERS, RandomSeed, seed_int
 from decenter._json import jsonable
+from decenter._notebook import comparison_frame, comparison_html
 
 # One run's diagnostics and the verdict on two live in their own modules; users import them
 # from here, as before.
@@ -116,6 +117,42 @@ class Comparison:
 
     def _repr_pretty_(self, p, cycle):  # IPython
         p.text(str(self))
+
+    def _repr_html_(self) -> str:  # Jupyter: the same tables and verdict as str()
+        return comparison_html(self)
+
+    def to_dataframe(self, by: str = "statistic"):
+        """The numbers of both runs as a pandas DataFrame (NaN where a sampler does not report one).
+
+        Parameters
+        ----------
+        by : "statistic" or "variable"
+            ``"statistic"``: a row per statistic of the summary table (index ``statistic``:
+            ``divergences``, ``max_rhat``, ``min_ess_bulk``, ``min_ess_tail``, ``min_bfmi``,
+            ``grad_evals``, ``ess_per_grad``, ``sampling_time``, ``ess_per_second``,
+            ``wall_time``; the :class:`RunSummary` fields), columns ``original`` and
+            ``transformed``. ``"variable"``: a row per compared variable and model (index
+            ``(variable, model)``, model ``"original"`` or ``"transformed"``), columns
+            ``ess_bulk``, ``ess_tail`` (the smallest over the variable's elements) and ``rhat``
+            (the largest); ``.unstack("model")`` sets the models side by side.
+
+        Examples
+        --------
+        >>> import decenter
+        >>> from decenter.examples.eight_schools import centered_model
+        >>> c = decenter.compare(centered_model(), draws=500, tune=500, chains=2,
+        ...                      nuts_sampler="pymc", random_seed=1)  # doctest: +SKIP
+        >>> c.to_dataframe().loc["ess_per_grad"]  # doctest: +SKIP
+        original       0.007612
+        transformed    0.079016
+        Name: ess_per_grad, dtype: float64
+        >>> c.to_dataframe("variable").loc["tau"]  # doctest: +SKIP
+                       ess_bulk    ess_tail      rhat
+        model
+        original     107.646566   98.814280  1.003630
+        transformed  541.658063  505.391009  1.003934
+        """
+        return comparison_frame(self, by)
 
     def to_dict(self) -> dict:
         return {

@@ -23,6 +23,7 @@ import pymc as pm
 from pytensor.graph.basic import Variable
 
 from decenter._args import RandomSeed, names_of, seed_int, var_names_arg
+from decenter._notebook import plan_frame, plan_html
 from decenter._reasons import (
     _family_name,
     _offsets_of,
@@ -140,6 +141,13 @@ class Plan:
 
     def _repr_pretty_(self, p, cycle):  # IPython
         p.text(str(self))
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return plan_html(self)
+
+    def to_dataframe(self):
+        """A pandas DataFrame, a row per free variable: see :func:`decenter._notebook.plan_frame`."""
+        return plan_frame(self)
 
 
 def check_model(model: Any) -> pm.Model:

@@ -1,5 +1,6 @@
 """Every table decenter shows, drawn by one renderer (rich): on a terminal, as plain text for
-``str(...)`` and pipes, and as Markdown for docs/benchmarks.md.
+``str(...)`` and pipes, and as Markdown for docs/benchmarks.md; in Jupyter, the same tables
+as HTML and pandas DataFrames are drawn by :mod:`decenter._notebook` beside it.
 
 The report objects compute (:mod:`decenter.compare`, :mod:`decenter.plan`,
 :mod:`decenter.bench`); this module only draws them.

@@ -2,7 +2,8 @@
 
 Two-sample Kolmogorov-Smirnov tests on a few projections of each variable (free,
 Deterministic, observed): a few elements, the mean and the standard deviation over elements,
-with Holm's correction at family-wise level ``alpha``. Its false-alarm rate on equivalent pairs
+with Holm's correction at family-wise level ``alpha``. Draws that are not finite (overflows)
+are counted, not compared: see :func:`_pvalues`. Its false-alarm rate on equivalent pairs
 is measured in ``docs/verification.md``.
 """
 
@@ -56,16 +57,38 @@ def _holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pvalue(pa: np.ndarray, pb: np.ndarray, var_scale: float) -> float | None:
-    pa, pb = pa[~np.isnan(pa)], pb[~np.isnan(pb)]
+def _ks_pvalue(pa: np.ndarray, pb: np.ndarray, var_scale: float) -> float | None:
+    """KS between the finite draws of both models (None with fewer than 2 on a side)."""
     if len(pa) < 2 or len(pb) < 2:
         return None
-    both = np.concatenate([pa, pb])
-    if np.all(np.isfinite(both)) and np.ptp(both) <= 1e-9 * var_scale:
+    if np.ptp(np.concatenate([pa, pb])) <= 1e-9 * var_scale:
         # a constant (up to rounding) projection, e.g. the mean of a zero-sum variable
         return 1.0 if abs(np.median(pa) - np.median(pb)) <= 1e-6 * var_scale else 0.0
     method = "asymp" if min(len(pa), len(pb)) >= 100 else "auto"
     return float(stats.ks_2samp(pa, pb, method=method).pvalue)
+
+
+def _pvalues(
+    label: str, pa: np.ndarray, pb: np.ndarray, var_scale: float
+) -> list[tuple[str, float]]:
+    """The tests of one projection: KS on the finite draws and, when either model has draws
+    that are not finite, Fisher's exact test of how often that happens.
+
+    A draw that is not finite overflowed float64 (no distribution puts mass at infinity):
+    ``InverseGamma(0.001, 0.001)`` gives ``inf`` half the time, and a variable scaled by it is
+    then ``mu + inf * z = -inf or inf`` in one form and ``inf / inf = nan`` in an equivalent
+    one, depending only on how the arithmetic is written. So its value is not compared; how
+    often a draw overflows is, and the finite draws must agree in distribution.
+    """
+    fa, fb = np.isfinite(pa), np.isfinite(pb)
+    out = []
+    if not (fa.all() and fb.all()):
+        table = [[int((~fa).sum()), int(fa.sum())], [int((~fb).sum()), int(fb.sum())]]
+        out.append((f"{label} non-finite rate", float(stats.fisher_exact(table).pvalue)))
+    p = _ks_pvalue(pa[fa], pb[fb], var_scale)
+    if p is not None:
+        out.append((label, p))
+    return out
 
 
 def _all_pvalues(draws_o, draws_c, rng) -> tuple[list[str], list[float], list[str]]:
@@ -83,9 +106,8 @@ def _all_pvalues(draws_o, draws_c, rng) -> tuple[list[str], list[float], list[st
             *(float(np.max(np.abs(x), where=np.isfinite(x), initial=0.0)) for x in (a, b)),
         )
         for label, pa, pb in _projections(name, a, b, rng):
-            p = _pvalue(pa, pb, var_scale)
-            if p is not None:
-                labels.append(label)
+            for test, p in _pvalues(label, pa, pb, var_scale):
+                labels.append(test)
                 pvals.append(p)
     return labels, pvals, skipped
 
@@ -124,9 +146,10 @@ def distribution_tests(
     >>> distribution_tests({"x": a}, {"x": 2 * b}, random_seed=0).details["rejected"][0]
     'sd(x)'
     """
-    labels, pvals, skipped = _all_pvalues(
-        draws_original, draws_candidate, np.random.default_rng(random_seed)
-    )
+    with np.errstate(invalid="ignore", over="ignore"):  # the mean of +-inf draws is nan
+        labels, pvals, skipped = _all_pvalues(
+            draws_original, draws_candidate, np.random.default_rng(random_seed)
+        )
     if not pvals:
         return Check(NAME, True, None, "no variables to compare", details={"tests": {}})
     adj = _holm(np.asarray(pvals))

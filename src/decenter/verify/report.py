@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from decenter._json import jsonable
+from decenter._notebook import report_html
 
 __all__ = ["Check", "VerificationReport", "PASS", "FAIL", "UNCHECKED"]
 
@@ -121,6 +122,12 @@ class VerificationReport:
             lines.append(f"  {_MARK[c.status]}  {c.name:<{width}}  {first}")
             lines += [" " * (width + 10) + line for line in rest]
         return "\n".join(lines)
+
+    def _repr_pretty_(self, p, cycle):  # IPython
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:  # Jupyter: the verdict and a row per check
+        return report_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
