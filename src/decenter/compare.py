@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from decenter._summary import (  # noqa: F401  (re-exported)
     RHAT_MAX,
     RunSummary,
     _fmt,
+    _fmt_vs,
     summarize_run,
 )
 from decenter._verdict import (  # noqa: F401  (re-exported)
@@ -74,6 +76,9 @@ class Comparison:
     plan: Any = field(default=None, repr=False)
     original_model: Any = field(default=None, repr=False)
     transformed_model: Any = field(default=None, repr=False)
+    #: the one line that decided the verdict, e.g. "the rewrite converged (...), the original
+    #: did not (...)"
+    why: str = ""
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(statistic, original, transformed) rows of the summary table, formatted."""
@@ -81,11 +86,11 @@ class Comparison:
         return [
             ("status", o.status, t.status),
             ("divergences", str(o.divergences), str(t.divergences)),
-            ("max R-hat", _fmt(o.max_rhat, 3), _fmt(t.max_rhat, 3)),
+            ("max R-hat", _fmt_vs(o.max_rhat, RHAT_MAX, 3), _fmt_vs(t.max_rhat, RHAT_MAX, 3)),
             (
                 "min bulk ESS",
-                f"{_fmt(o.min_ess_bulk, 0)} ({o.worst_ess})",
-                f"{_fmt(t.min_ess_bulk, 0)} ({t.worst_ess})",
+                f"{_fmt_vs(o.min_ess_bulk, o.ess_needed, 0)} ({o.worst_ess})",
+                f"{_fmt_vs(t.min_ess_bulk, t.ess_needed, 0)} ({t.worst_ess})",
             ),
             ("min tail ESS", _fmt(o.min_ess_tail, 0), _fmt(t.min_ess_tail, 0)),
             ("min E-BFMI", _fmt(o.min_bfmi, 2), _fmt(t.min_bfmi, 2)),
@@ -102,9 +107,14 @@ class Comparison:
         out = []
         for name in self.var_names:
             po, pt_ = self.original.per_var.get(name, {}), self.transformed.per_var.get(name, {})
+            limits = (
+                ("ess_bulk", self.original.ess_needed, self.transformed.ess_needed, 0),
+                ("ess_tail", math.nan, math.nan, 0),
+                ("rhat", RHAT_MAX, RHAT_MAX, 3),
+            )
             cells = [
-                f"{_fmt(po.get(k), d)} -> {_fmt(pt_.get(k), d)}"
-                for k, d in (("ess_bulk", 0), ("ess_tail", 0), ("rhat", 3))
+                f"{_fmt_vs(po.get(k), lo, d)} -> {_fmt_vs(pt_.get(k), lt, d)}"
+                for k, lo, lt, d in limits
             ]
             out.append((name, *cells))
         return out
@@ -125,6 +135,7 @@ class Comparison:
             "transformed": self.transformed.to_dict(),
             "agreement": self.agreement.to_dict(),
             "verdict": self.verdict,
+            "why": self.why,
             "reasons": list(self.reasons),
             "plan": None if self.plan is None else self.plan.to_dict(),
         }
@@ -215,7 +226,7 @@ def compare(
             summarize_run(idata, var_names, label=label, wall_time=wall, sampler=nuts_sampler)
         )
     agreement = _agreement(runs[0], runs[1], var_names)
-    verdict, reasons = _verdict(runs[0], runs[1], agreement)
+    verdict, why, reasons = _verdict(runs[0], runs[1], agreement)
     return Comparison(
         original=runs[0],
         transformed=runs[1],
@@ -223,6 +234,7 @@ def compare(
         agreement=agreement,
         verdict=verdict,
         reasons=reasons,
+        why=why,
         settings=settings,
         plan=plan,
         original_model=original,
