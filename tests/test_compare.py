@@ -139,6 +139,28 @@ def test_plots_without_matplotlib(monkeypatch):
         plots.trace_figure(None, None, "tau")
 
 
+def test_pictures_without_a_directory_are_matplotlib_figures(tmp_path):
+    """issue 30: in a notebook the pictures are wanted as figures, not files."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from decenter.plots import figures, save_plots
+
+    before, after = _fake_idata(0), _fake_idata(1)
+    after.sample_stats["diverging"].values[0, :1] = True
+    figs = save_plots((before, after), var="theta", scale="mu", element="y")
+    assert len(figs) == 2 and all(isinstance(f, Figure) for f in figs)
+    assert [a.get_title(loc="left") for a in figs[0].axes[::2]] == [
+        "original: 0 divergences",
+        "transformed: 1 divergence",
+    ]
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert list(figures((before, after), var="theta", scale="mu")) == [
+        "trace_mu.png",
+        "funnel_theta.png",
+    ]
+
+
 def test_funnel_target_follows_the_plan():
     from decenter.plots import funnel_target
 
