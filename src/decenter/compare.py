@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
-from decenter._args import SAMPLERS, RandomSeed, seed_int
+from decenter._args import (
+    SAMPLERS,
+    RandomSeed,
+    check_bool,
+    check_int,
+    check_sample_counts,
+    seed_int,
+)
 from decenter._json import jsonable
 
 # One run's diagnostics and the verdict on two live in their own modules; users import them
@@ -203,6 +210,8 @@ def compare(
     check_model(original)
     nuts_sampler = _sampler_arg(nuts_sampler, sampler)
     _check_run_args(draws=draws, tune=tune, chains=chains, nuts_sampler=nuts_sampler)
+    check_bool(progressbar, "progressbar")
+    check_sample_counts(sample_kwargs)  # cores
     random_seed = seed_int(random_seed)
     if random_seed is None:
         random_seed = int(np.random.default_rng().integers(2**31))
@@ -244,11 +253,9 @@ def compare(
 
 def _check_run_args(*, draws: Any, tune: Any, chains: Any, nuts_sampler: str | None) -> None:
     """Integers in range and a known sampler, checked before anything is built or sampled."""
-    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-        if value < (0 if name == "tune" else 1):
-            raise ValueError(f"{name} must be {'>= 0' if name == 'tune' else '>= 1'}, got {value}")
+    # compare needs draws to measure anything, and chains to fix the ESS it asks for
+    check_sample_counts(dict(draws=draws, tune=tune), min_draws=1)
+    check_int(chains, "chains", 1)
     if nuts_sampler is not None and nuts_sampler not in SAMPLERS:
         raise ValueError(f"nuts_sampler must be one of {SAMPLERS} or None, got {nuts_sampler!r}")
 

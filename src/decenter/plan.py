@@ -22,7 +22,7 @@ import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 
-from decenter._args import RandomSeed, names_of, seed_int, var_names_arg
+from decenter._args import RandomSeed, check_bool, names_of, seed_int, var_names_arg
 from decenter._reasons import (
     _family_name,
     _offsets_of,
@@ -286,6 +286,7 @@ def plan(
     'keep'
     """
     check_model(model)
+    check_bool(include_loc_only, "include_loc_only")
     names = set(model.named_vars)
     selected = names_of(model, var_names_arg(var_names, vars))
     for v in selected or ():
