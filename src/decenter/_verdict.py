@@ -13,6 +13,7 @@ import numpy as np
 
 from decenter._json import jsonable
 from decenter._summary import RHAT_MAX, RunSummary, _element_label, _fmt, _fmt_vs
+from decenter.render import plural
 
 __all__ = ["Agreement"]
 
@@ -50,7 +51,7 @@ class Agreement:
         if not self.n_tests:
             return f"not compared: {self.reason}"
         verdict = {True: "agree", False: "DISAGREE", None: "not judged"}[self.agree]
-        s = f"{verdict}: max |z| = {self.max_z:.2f} at {self.where} (threshold {self.threshold:.2f}, {self.n_tests} tests)"
+        s = f"{verdict}: max |z| = {self.max_z:.2f} at {self.where} (threshold {self.threshold:.2f}, {plural(self.n_tests, 'test')})"
         return s if self.agree is not None else f"{s}; {self.reason}"
 
 

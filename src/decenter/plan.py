@@ -78,11 +78,15 @@ class Decision:
         return f"{lam.min():.2f}..{lam.max():.2f} (median {np.median(lam):.2f})"
 
     def to_dict(self) -> dict:
+        """Plain values; ``lam`` as the table shows it: 0 non-centered, 1 a kept hierarchical
+        variable, None where lam means nothing (not hierarchical)."""
         d = asdict(self)
         d["dims"] = list(self.dims)
         for key in ("lam", "unit"):
             value = getattr(self, key)
             d[key] = None if value is None else np.asarray(value, dtype=float).tolist()
+        if d["lam"] is None and self.lam_summary() in ("0", "1"):
+            d["lam"] = float(self.lam_summary())
         return d
 
 

@@ -45,10 +45,10 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
     Examples
     --------
-    >>> plural(1, "point"), plural(2, "point"), plural(1_000, "draw"), plural(2, "child", "children")
-    ('1 point', '2 points', '1,000 draws', '2 children')
+    >>> plural(1, "point"), plural(2, "point"), plural(1000, "draw"), plural(2, "child", "children")
+    ('1 point', '2 points', '1000 draws', '2 children')
     """
-    return f"{n:,} {word if n == 1 else many or word + 's'}"
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def console(stderr: bool = False):

@@ -15,7 +15,7 @@ from decenter.cli.options import (
 )
 from decenter.cli.targets import load_target
 from decenter.cli.verify import verdict_line
-from decenter.render import console, print_comparison
+from decenter.render import console, plural, print_comparison
 
 
 def add_parser(sub) -> None:
@@ -46,8 +46,8 @@ def sample_and_report(con, model, other, args):
 
     con.print(
         Text(
-            f"sampling the original and the transformed model: {args.chains} chains x "
-            f"{args.draws} draws, {args.tune} tuning steps"
+            f"sampling the original and the transformed model: {plural(args.chains, 'chain')} x "
+            f"{plural(args.draws, 'draw')}, {plural(args.tune, 'tuning step')}"
         )
     )
     cmp = compare(
