@@ -346,6 +346,8 @@ def test_numbers_at_the_threshold_are_printed_with_the_digits_that_tell_them_apa
     assert rows["min bulk ESS"][0] == "399.6 (x[0])"
     many = _run("original", div=3, rhat=1.2, ess=3999.6, chains=40)
     assert many.problems == ["3 divergences", "R-hat 1.200 > 1.01", "bulk ESS 3,999.6 < 4,000"]
+    one = _run("original", rhat=math.nan, ess=50, chains=1)
+    assert one.problems == ["R-hat undefined (one chain)", "bulk ESS 50 < 100"]
 
 
 def test_the_verdict_line_says_why():

@@ -59,7 +59,9 @@ class RunSummary:
         if self.divergences:
             out.append(plural(self.divergences, "divergence"))
         if not self.converged:
-            if not self.max_rhat <= RHAT_MAX:
+            if math.isnan(self.max_rhat):  # not "R-hat nan > 1.01"
+                out.append("R-hat undefined" + (" (one chain)" if self.chains == 1 else ""))
+            elif not self.max_rhat <= RHAT_MAX:
                 out.append(f"R-hat {_fmt_vs(self.max_rhat, RHAT_MAX, 3)} > {RHAT_MAX}")
             need = self.ess_needed
             if not self.min_ess_bulk >= need:
