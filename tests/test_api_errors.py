@@ -402,6 +402,69 @@ def test_compare_with_both_sampler_names_is_an_error(schools, sample_spy):
         decenter.compare(schools, nuts_sampler="stan")
 
 
+# --- flags and counts of every public function, checked before any work ----------------------
+
+API_CASES = [
+    # (function, keyword arguments, error, what the message says)
+    ("sample", dict(draws=-5), ValueError, r"^draws must be >= 0, got -5$"),
+    ("sample", dict(draws=1.5), TypeError, r"^draws must be an integer, got float 1.5$"),
+    ("sample", dict(draws=True), TypeError, r"^draws must be an integer, got bool True$"),
+    ("sample", dict(tune=-1), ValueError, r"^tune must be >= 0, got -1$"),
+    ("sample", dict(chains=0), ValueError, r"^chains must be >= 1, got 0$"),
+    ("sample", dict(chains="4"), TypeError, r"^chains must be an integer or None, got str '4'$"),
+    ("sample", dict(cores=0), ValueError, r"^cores must be >= 1, got 0$"),
+    ("sample", dict(progressbar="no"), TypeError, r"^progressbar must be True or False"),
+    ("compare", dict(draws=0), ValueError, r"^draws must be >= 1, got 0$"),
+    ("compare", dict(tune=-3), ValueError, r"^tune must be >= 0, got -3$"),
+    ("compare", dict(chains=2.0), TypeError, r"^chains must be an integer, got float 2.0$"),
+    ("compare", dict(cores=-1), ValueError, r"^cores must be >= 1, got -1$"),
+    ("compare", dict(progressbar=1), TypeError, r"^progressbar must be True or False, got int 1$"),
+    ("transform", dict(include_loc_only="yes"), TypeError,
+     r"^include_loc_only must be True or False, got str 'yes'$"),
+    ("transform", dict(verify="yes"), TypeError, r"^verify must be True or False, got str"),
+    ("transform", dict(return_plan=1), TypeError, r"^return_plan must be True or False, got int"),
+    ("plan", dict(include_loc_only=None), TypeError,
+     r"^include_loc_only must be True or False, got NoneType None$"),
+    ("plan", dict(include_loc_only="no", strategy="noncentered"), TypeError, "include_loc_only"),
+    ("verify", dict(n_points=0), ValueError, r"^n_points must be >= 1, got 0$"),
+    ("verify", dict(n_points=2.5), TypeError, r"^n_points must be an integer, got float 2.5$"),
+    ("verify", dict(draws=-1), ValueError, r"^draws must be >= 1, got -1$"),
+    ("verify", dict(max_dense="big"), TypeError, r"^max_dense must be an integer, got str"),
+    ("verify", dict(alpha=2.0), ValueError, r"^alpha must be a number in \(0, 1\), got 2.0$"),
+    ("verify", dict(alpha="0.01"), TypeError, r"^alpha must be a number in \(0, 1\), got str$"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "fn, kwargs, err, match",
+    API_CASES,
+    ids=[f"{fn} {next(iter(kw))}={kw[next(iter(kw))]!r}" for fn, kw, _, _ in API_CASES],
+)
+def test_bad_flags_and_counts_are_clear_errors_before_any_work(
+    schools, sample_spy, monkeypatch, fn, kwargs, err, match
+):
+    """issue 30: draws=-5 failed inside nutpie with an OverflowError, and include_loc_only="yes"
+    was taken as True."""
+    import decenter.auto
+
+    def no_fit(*args, **kw):
+        raise AssertionError("the plan was made before the arguments were checked")
+
+    monkeypatch.setattr(decenter.auto, "choose_lams", no_fit)
+    args = (schools, schools) if fn == "verify" else (schools,)
+    with pytest.raises(err, match=match):
+        getattr(decenter, fn)(*args, **kwargs)
+    assert sample_spy == []
+
+
+def test_numpy_flags_and_counts_are_accepted(schools, sample_spy):
+    p = decenter.plan(schools, strategy="noncentered", include_loc_only=np.bool_(False))
+    assert [d.name for d in p.rewrites] == ["theta"]
+    with pytest.raises(_Stop):
+        decenter.compare(schools, draws=np.int64(10), chains=np.int32(2), progressbar=False)
+    assert sample_spy[0]["draws"] == 10
+
+
 # --- the command line: every option checked before any work, for every command --------------
 
 FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"

@@ -300,6 +300,50 @@ def test_check_samples_and_writes_json_and_pictures(decenter, tmp_path, seed):
     assert all((tmp_path / "pics" / p).read_bytes()[:4] == b"\x89PNG" for p in pics)
 
 
+def test_check_plot_follows_the_run_strategy_and_writes_json_first(decenter, tmp_path):
+    """issue 30: the pictures re-planned with strategy="auto", which keeps ``a`` centered, and
+    failed after sampling (exit 2) before the JSON was written."""
+    pics, out = tmp_path / "pics", tmp_path / "check.json"
+    r = decenter(
+        "check", "precise.py:model", "--strategy", "noncentered", "--var-names", "a",
+        "--draws", "50", "--tune", "50", "--chains", "2", "--sampler", "pymc", "--seed", "1",
+        "--no-progress", "--plot", str(pics), "--json", str(out),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads(out.read_text())
+    assert data["plan"]["strategy"] == "noncentered" and data["comparison"]["verdict"]
+    assert sorted(p.name for p in pics.iterdir()) == ["funnel_a.png", "trace_sa.png"]
+    lines = r.stdout.splitlines()
+    assert lines.index(f"saved {out}") < lines.index(f"saved {pics / 'funnel_a.png'}")
+
+
+def test_check_plot_without_a_funnel_says_so_before_sampling(monkeypatch):
+    """A rewritten variable whose scale is constant has no funnel: one line, before sampling;
+    a missing matplotlib is an error before sampling too."""
+    import argparse
+    import importlib.util
+
+    import decenter
+    from decenter.cli import check
+    from decenter.cli.targets import load_target
+    from decenter.render import console
+
+    m, _ = load_target(f"{FIXTURES / 'precise.py'}:model")
+    args = argparse.Namespace(plot="pics", against=None)
+    loc_only = decenter.plan(m, ["c"], strategy="noncentered", include_loc_only=True)
+    con = console()
+    with con.capture() as cap:
+        assert check.picture_plan(con, args, m, m, loc_only) is None
+    assert cap.get() == "no pictures: the scale of 'c' depends on no free variable: no funnel\n"
+    p = decenter.plan(m, strategy="noncentered")
+    with con.capture() as cap:
+        assert check.picture_plan(con, args, m, m, p) is p
+    assert cap.get() == ""
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(check.CliError, match=r"--plot needs matplotlib"):
+        check.picture_plan(con, args, m, m, p)
+
+
 # -- bench ---------------------------------------------------------------------------------------
 
 

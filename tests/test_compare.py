@@ -12,7 +12,15 @@ import pymc as pm
 import pytest
 
 import decenter
-from decenter.compare import Comparison, RunSummary, _agreement, _verdict, compare, summarize_run
+from decenter.compare import (
+    Agreement,
+    Comparison,
+    RunSummary,
+    _agreement,
+    _verdict,
+    compare,
+    summarize_run,
+)
 
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
 SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
@@ -146,6 +154,28 @@ def test_plots_without_matplotlib(monkeypatch):
         plots.trace_figure(None, None, "tau")
 
 
+def test_pictures_without_a_directory_are_matplotlib_figures(tmp_path):
+    """issue 30: in a notebook the pictures are wanted as figures, not files."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from decenter.plots import figures, save_plots
+
+    before, after = _fake_idata(0), _fake_idata(1)
+    after.sample_stats["diverging"].values[0, :1] = True
+    figs = save_plots((before, after), var="theta", scale="mu", element="y")
+    assert len(figs) == 2 and all(isinstance(f, Figure) for f in figs)
+    assert [a.get_title(loc="left") for a in figs[0].axes[::2]] == [
+        "original: 0 divergences",
+        "transformed: 1 divergence",
+    ]
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert list(figures((before, after), var="theta", scale="mu")) == [
+        "trace_mu.png",
+        "funnel_theta.png",
+    ]
+
+
 def test_funnel_target_follows_the_plan():
     from decenter.plots import funnel_target
 
@@ -216,15 +246,132 @@ def test_agreement_and_verdict():
     far = summarize_run(_fake_idata(1, shift=1.0), ["mu", "theta"], label="transformed")
     disagree = _agreement(a, far, ["mu", "theta"])
     assert disagree.agree is False and disagree.where == "mu mean"
-    verdict, reasons = _verdict(a, far, disagree)
+    verdict, _, reasons = _verdict(a, far, disagree)
     assert any("posteriors disagree" in r for r in reasons)
     # divergences make a run untrustworthy: the other one is better
     div = _fake_idata(2)
     div.sample_stats["diverging"].values[0, :5] = True  # 5 divergent draws
     bad = summarize_run(div, ["mu", "theta"], label="original")
     assert bad.divergences == 5 and bad.status == "divergences"
-    verdict, reasons = _verdict(bad, b, _agreement(bad, b, ["mu", "theta"]))
+    verdict, why, reasons = _verdict(bad, b, _agreement(bad, b, ["mu", "theta"]))
     assert verdict == "better" and "divergences 5 -> 0" in reasons
-    verdict, _ = _verdict(b, bad, _agreement(b, bad, ["mu", "theta"]))
-    assert verdict == "worse"
+    assert why == "only the original has 5 divergences"
+    verdict, why, _ = _verdict(b, bad, _agreement(b, bad, ["mu", "theta"]))
+    assert verdict == "worse" and why == "only the rewrite has 5 divergences"
     assert math.isfinite(agree.max_z)
+
+
+# -- the verdict weighs evidence: synthetic runs, no sampling ----------------------------------
+
+
+def _run(label: str, *, div: int = 0, rhat: float = 1.002, ess: float = 1500.0, bfmi=0.9,
+         ess_per_grad: float | None = 0.01, chains: int = 4) -> RunSummary:  # fmt: skip
+    return RunSummary(
+        label=label, sampler="nutpie", chains=chains, draws=1000, tune=1000, divergences=div,
+        max_rhat=rhat, min_ess_bulk=ess, min_ess_tail=ess, worst_ess="x[0]", min_bfmi=bfmi,
+        wall_time=1.0, sampling_time=1.0, ess_per_second=ess, grad_evals=None,
+        grad_evals_warmup=None, ess_per_grad=ess_per_grad,
+    )  # fmt: skip
+
+
+NOT_JUDGED = Agreement(None, 1.0, "x[0] mean", 3.5, 8, "not converged")
+
+
+def _judge(o: RunSummary, t: RunSummary) -> tuple[str, str]:
+    verdict, why, _ = _verdict(o, t, NOT_JUDGED)
+    return verdict, why
+
+
+@pytest.mark.parametrize(
+    "o, t",
+    [
+        # issue 30, the Poisson GLMM: a stuck original without divergences, a rewrite far closer
+        (_run("original", rhat=1.460, ess=4, ess_per_grad=0.0001),
+         _run("transformed", div=3, rhat=1.067, ess=65, ess_per_grad=0.00083)),
+        # issue 30, the hierarchical logistic regression
+        (_run("original", rhat=1.142, ess=21, ess_per_grad=0.0001),
+         _run("transformed", div=2, rhat=1.013, ess=295, ess_per_grad=0.0022)),
+    ],
+    ids=["glmm", "logistic"],
+)  # fmt: skip
+def test_a_rewrite_much_closer_to_converging_is_better_despite_a_few_divergences(o, t):
+    verdict, why = _judge(o, t)
+    assert verdict == "better"
+    assert why.startswith("neither run converged, the rewrite is clearly closer: R-hat ")
+    assert f"{o.max_rhat:.3f} -> {t.max_rhat:.3f}" in why
+    # the same pair the other way round is worse, for the same reason
+    verdict, why = _judge(t, o)
+    assert verdict == "worse" and "the original is clearly closer" in why
+
+
+@pytest.mark.parametrize("div", [1, 12, 200])
+def test_a_rewrite_that_converges_where_the_original_does_not_is_never_worse(div):
+    o = _run("original", rhat=1.2, ess=30, ess_per_grad=0.5)  # stuck, no divergences, "fast"
+    t = _run("transformed", div=div, rhat=1.004, ess=900, ess_per_grad=0.001, bfmi=0.2)
+    verdict, why = _judge(o, t)
+    assert verdict == "better"
+    assert why == (
+        "the rewrite converged (R-hat 1.004, min bulk ESS 900), "
+        "the original did not (R-hat 1.200, min bulk ESS 30)"
+    )
+    assert _judge(t, o)[0] == "worse"
+
+
+def test_neither_converged_nor_clearly_closer_then_divergences_then_efficiency():
+    o = _run("original", rhat=1.05, ess=200)
+    # R-hat and ESS within the margin of 1.5: divergences decide (fewer than half wins)
+    assert _judge(o, _run("transformed", rhat=1.04, ess=250, div=3))[0] == "worse"
+    assert _judge(_run("original", rhat=1.05, ess=200, div=3), o)[0] == "better"
+    # equal divergences: ESS per gradient evaluation decides
+    verdict, why = _judge(o, _run("transformed", rhat=1.045, ess=220, ess_per_grad=0.03))
+    assert verdict == "better" and why.startswith("neither run converged nor is clearly closer")
+    # R-hat clearly better but ESS clearly worse: no side wins on convergence
+    assert _judge(o, _run("transformed", rhat=1.01 + 0.02, ess=100))[1].startswith(
+        "neither run converged nor is clearly closer"
+    )
+
+
+def test_both_converged_trust_then_efficiency():
+    ok = _run("original")
+    # divergences in a converged run: the run without them wins
+    assert _judge(_run("original", div=40), ok) == (
+        "better",
+        "only the original has 40 divergences",
+    )
+    assert _judge(ok, _run("transformed", div=1)) == ("worse", "only the rewrite has 1 divergence")
+    # both with divergences: clearly fewer wins, else efficiency
+    verdict, why = _judge(_run("original", div=40), _run("transformed", div=3))
+    assert (verdict, why) == ("better", "divergences 40 -> 3, on equal convergence")
+    assert _judge(_run("original", div=4), _run("transformed", div=3))[0] == "similar"
+    # both trustworthy: efficiency with a margin of 1.25 either way
+    assert _judge(ok, _run("transformed", ess_per_grad=0.02)) == (
+        "better", "both runs are trustworthy; ESS per gradient evaluation x2.00"
+    )  # fmt: skip
+    assert _judge(ok, _run("transformed", ess_per_grad=0.011))[0] == "similar"
+    assert _judge(ok, _run("transformed", ess_per_grad=0.005))[0] == "worse"
+
+
+def test_numbers_at_the_threshold_are_printed_with_the_digits_that_tell_them_apart():
+    """issue 30: "R-hat 1.010 > 1.01" and "bulk ESS 400 < 400" contradicted themselves."""
+    r = _run("original", div=1, rhat=1.0104, ess=399.6)
+    assert r.problems == ["1 divergence", "R-hat 1.0104 > 1.01", "bulk ESS 399.6 < 400"]
+    c = Comparison(r, _run("transformed"), ["x"], NOT_JUDGED, "better", [], {})
+    rows = dict((k, (a, b)) for k, a, b in c.rows())
+    assert rows["max R-hat"] == ("1.0104", "1.002")
+    assert rows["min bulk ESS"][0] == "399.6 (x[0])"
+    many = _run("original", div=3, rhat=1.2, ess=3999.6, chains=40)
+    assert many.problems == ["3 divergences", "R-hat 1.200 > 1.01", "bulk ESS 3,999.6 < 4,000"]
+    one = _run("original", rhat=math.nan, ess=50, chains=1)
+    assert one.problems == ["R-hat undefined (one chain)", "bulk ESS 50 < 100"]
+
+
+def test_the_verdict_line_says_why():
+    o = _run("original", rhat=1.142, ess=21)
+    t = _run("transformed", div=2, rhat=1.013, ess=295)
+    verdict, why, reasons = _verdict(o, t, NOT_JUDGED)
+    c = Comparison(o, t, ["x"], NOT_JUDGED, verdict, reasons, dict(
+        chains=4, draws=1000, tune=1000, random_seed=1), why=why)  # fmt: skip
+    lines = str(c).splitlines()
+    assert f"verdict: better: {why}" in lines
+    assert "  - transformed: 2 divergences; R-hat 1.013 > 1.01; bulk ESS 295 < 400" in lines
+    assert c.to_dict()["why"] == why

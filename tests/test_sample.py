@@ -137,3 +137,55 @@ def test_explicit_strategy_is_recorded():
 def test_sampler_errors_are_pymcs_own():
     with pytest.raises(ValueError, match="Sampler no-such-sampler not found"):
         decenter.sample(_schools(), progressbar=False, nuts_sampler="no-such-sampler", draws=5)
+
+
+# -- var_names is pm.sample's (a trace filter); rewrite= chooses what to rewrite ---------------
+
+
+@pytest.fixture
+def sample_spy(monkeypatch):
+    """Record the model and keywords pm.sample gets; return a posterior of its free variables."""
+    import xarray as xr
+
+    calls = []
+
+    def fake_sample(*, model, **kwargs):
+        calls.append((model, kwargs))
+        return xr.DataTree.from_dict({"posterior": xr.Dataset({"x": ("draw", np.zeros(3))})})
+
+    monkeypatch.setattr(pm, "sample", fake_sample)
+    return calls
+
+
+def test_rewrite_chooses_what_is_rewritten(sample_spy):
+    m = _schools()
+    decenter.sample(m, "noncentered", progressbar=False, rewrite=["mu"])
+    model, kwargs = sample_spy[-1]
+    assert [v.name for v in model.free_RVs] == ["mu", "tau", "theta"]  # theta not chosen: kept
+    assert "rewrite" not in kwargs and "var_names" not in kwargs
+    decenter.sample(m, "noncentered", progressbar=False, rewrite=[m["theta"]])
+    assert [v.name for v in sample_spy[-1][0].free_RVs] == ["mu", "tau", "theta_offset"]
+    with pytest.raises(ValueError, match=r"^rewrite: 'thetaa' is not a variable of this model"):
+        decenter.sample(m, "noncentered", progressbar=False, rewrite=["thetaa"])
+
+
+def test_var_names_filters_the_trace_by_the_original_names(sample_spy):
+    m = _schools()
+    decenter.sample(m, "noncentered", progressbar=False, var_names=[m["theta"], "tau"])
+    model, kwargs = sample_spy[-1]
+    assert "theta_offset" in [v.name for v in model.free_RVs]  # var_names chose no rewrite
+    assert kwargs["var_names"] == ["theta", "tau"]  # the model's variables, by name
+    with pytest.raises(ValueError, match=r"var_names: 'thetaa' not in the model sampled"):
+        decenter.sample(m, "noncentered", progressbar=False, var_names=["thetaa"])
+    assert len(sample_spy) == 1  # checked before sampling
+
+
+def test_var_names_keeps_the_rewritten_variable_under_its_name():
+    idata = decenter.sample(
+        _schools(), "noncentered", random_seed=1, progressbar=False, var_names=["theta", "tau"],
+        **FAST,
+    )  # fmt: skip
+    post = idata.posterior
+    assert set(post.data_vars) == {"theta", "tau"}
+    assert post["theta"].dims == ("chain", "draw", "school")
+    assert json.loads(post.attrs["decenter_plan"])["decisions"][2]["new_name"] == "theta_offset"

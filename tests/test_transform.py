@@ -312,3 +312,19 @@ def test_radon_sampling_divergences_fall_and_ess_rises(radon_pair, seed):
     assert ess_n >= 60  # half the lowest measured (120)
     assert ess_n >= 1.5 * ess_c  # the funnel scale's ESS rises: lowest ratio seen 3.0
     assert {"a", "b", "a_offset", "b_offset"} <= set(idata_n.posterior.data_vars)
+
+
+@pytest.mark.parametrize("strategy", ["noncentered", "centered", 0.5])
+def test_plan_json_lam_is_the_table_lam(strategy):
+    """issue 30: JSON said lam null where the table said 0 (and 1 for a kept hierarchy)."""
+    from decenter.examples.eight_schools import centered_model as schools
+
+    p = decenter.plan(schools(), strategy=strategy)
+    shown = {d.name: d.lam_summary() for d in p.decisions}
+    lams = {d["name"]: d["lam"] for d in p.to_dict()["decisions"]}
+    assert shown["mu"] == "-" and lams["mu"] is None  # not hierarchical: lam means nothing
+    assert (
+        lams["theta"]
+        == float(shown["theta"])
+        == {"noncentered": 0, "centered": 1}.get(strategy, strategy)
+    )

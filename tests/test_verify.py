@@ -532,3 +532,38 @@ def test_an_error_while_evaluating_is_could_not_check():
     assert report.verdict == "could not check" and report.failed == []
     assert str(report).startswith("decenter.verify: could not check (change_of_variables")
     assert json.loads(json.dumps(report.to_dict()))["verdict"] == "could not check"
+
+
+def test_pass_and_failure_quote_the_deviation_in_the_same_words():
+    """issue 30: a pass said "largest deviation 1.32e+03" beside a failure "deviates by up to
+    1.47e+03": both now give the deviation and its size relative to the tolerance."""
+    from decenter.verify._common import fmt
+
+    original = es.centered_model()
+    passed = verify(original, decenter.transform(original, strategy=0.5), **FAST)
+    failed = verify(original, schools_candidate(use_scale=False), **FAST)
+    phrase = " times the tolerance of 1e-06 x the size of the terms"
+    for report, ok in ((passed, True), (failed, False)):
+        check = report["change_of_variables"]
+        d = check.details
+        assert check.passed is ok and (d["relative"] <= 1) is ok
+        assert (
+            f"(deviation up to {fmt(d['spread'])}, up to {fmt(d['relative'])}{phrase})"
+            in check.message
+        )
+    assert failed["change_of_variables"].details["relative"] > 1e3
+
+
+def test_counts_of_one_are_singular():
+    """issue 30: "1 points", "1 divergences": a count takes the number of its word."""
+    from decenter.render import plural
+
+    with pm.Model() as m:
+        pm.Normal("x")
+        pm.Normal("y", 0.0, 1.0, observed=0.5)
+    report = decenter.verify(m, m, random_seed=0, n_points=3, draws=200)
+    assert report["structure"].message.startswith(
+        "1 free variable kept by name (1 unconstrained dimension), 1 observed"
+    )
+    assert report["distribution"].message.startswith("2 KS tests on 200 prior draws per model")
+    assert [plural(n, "point") for n in (0, 1, 2)] == ["0 points", "1 point", "2 points"]

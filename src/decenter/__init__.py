@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import pymc as pm
 
-from decenter._args import RandomSeed, seed_int, var_names_arg
+from decenter._args import RandomSeed, check_bool, seed_int, var_names_arg
 from decenter.auto import plan
 from decenter.plan import Decision, Plan
 from decenter.rewrite import apply_plan
@@ -118,6 +118,8 @@ def transform(
     """
     var_names = var_names_arg(var_names, vars)
     random_seed = seed_int(random_seed)
+    check_bool(verify, "verify")
+    check_bool(return_plan, "return_plan")
     p = plan(
         model,
         var_names,

@@ -1,4 +1,5 @@
-"""Arguments as PyMC takes them: ``random_seed`` and ``var_names``, normalised in one place.
+"""Arguments as PyMC takes them: ``random_seed`` and ``var_names``, normalised in one place;
+flags and counts checked before any work (``check_bool``, ``check_int``).
 
 ``random_seed`` accepts what ``pm.sample`` accepts (None, an int, a ``np.random.Generator``,
 a ``RandomState`` or a ``SeedSequence``) and becomes one int (or None), so a seed can be
@@ -18,12 +19,21 @@ True
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["RandomSeed", "SAMPLERS", "seed_int", "var_names_arg", "names_of"]
+__all__ = [
+    "RandomSeed",
+    "SAMPLERS",
+    "seed_int",
+    "var_names_arg",
+    "names_of",
+    "check_bool",
+    "check_int",
+    "check_sample_counts",
+]
 
 #: The ``nuts_sampler`` values of ``pm.sample``.
 SAMPLERS = ("pymc", "nutpie", "numpyro", "blackjax")
@@ -101,3 +111,33 @@ def names_of(model: Any, var_names: Any) -> list[str] | None:
                 f"{type(v).__name__} {v!r}"
             )
     return out
+
+
+def check_bool(value: Any, name: str) -> None:
+    """``value`` must be True or False (numpy's bool too): ``include_loc_only="yes"`` is not."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def check_int(value: Any, name: str, minimum: int, *, none: bool = False) -> None:
+    """``value`` must be an int (not a bool) of at least ``minimum``, or None if ``none``."""
+    if value is None and none:
+        return
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        what = "an integer" + (" or None" if none else "")
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def check_sample_counts(kwargs: Mapping[str, Any], *, min_draws: int = 0) -> None:
+    """``draws``, ``tune``, ``chains`` and ``cores`` among ``pm.sample`` keywords, as PyMC
+    needs them (draws and tune >= 0, chains and cores >= 1 or None), before any work."""
+    for name, minimum, none in (
+        ("draws", min_draws, False),
+        ("tune", 0, False),
+        ("chains", 1, True),
+        ("cores", 1, True),
+    ):
+        if name in kwargs:
+            check_int(kwargs[name], name, minimum, none=none)

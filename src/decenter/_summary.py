@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from decenter._json import jsonable
+from decenter.render import plural
 
 __all__ = ["RunSummary", "summarize_run"]
 
@@ -56,16 +57,23 @@ class RunSummary:
         """What makes this run untrustworthy, in words; empty when the run is fine."""
         out = []
         if self.divergences:
-            out.append(f"{self.divergences} divergences")
+            out.append(plural(self.divergences, "divergence"))
         if not self.converged:
-            if not self.max_rhat <= RHAT_MAX:
-                out.append(f"R-hat {_fmt(self.max_rhat, 3)} > {RHAT_MAX}")
-            need = ESS_MIN_PER_CHAIN * self.chains
+            if math.isnan(self.max_rhat):  # not "R-hat nan > 1.01"
+                out.append("R-hat undefined" + (" (one chain)" if self.chains == 1 else ""))
+            elif not self.max_rhat <= RHAT_MAX:
+                out.append(f"R-hat {_fmt_vs(self.max_rhat, RHAT_MAX, 3)} > {RHAT_MAX}")
+            need = self.ess_needed
             if not self.min_ess_bulk >= need:
-                out.append(f"bulk ESS {_fmt(self.min_ess_bulk, 0)} < {need}")
+                out.append(f"bulk ESS {_fmt_vs(self.min_ess_bulk, need, 0)} < {_fmt(need, 0)}")
         if self.min_bfmi is not None and self.min_bfmi < BFMI_MIN:
             out.append(f"E-BFMI {self.min_bfmi:.2f} < {BFMI_MIN}")
         return out
+
+    @property
+    def ess_needed(self) -> int:
+        """The bulk ESS a run of this many chains needs to count as converged."""
+        return ESS_MIN_PER_CHAIN * self.chains
 
     @property
     def converged(self) -> bool:
@@ -250,4 +258,16 @@ def _fmt(x: Any, digits: int) -> str:
         return "nan"
     if digits == 0:
         return f"{x:,.0f}"
-    return f"{x:.{digits}f}" if abs(x) >= 10 ** (-digits) or x == 0 else f"{x:.2g}"
+    return f"{x:,.{digits}f}" if abs(x) >= 10 ** (-digits) or x == 0 else f"{x:.2g}"
+
+
+def _fmt_vs(x: Any, limit: float, digits: int) -> str:
+    """``x`` as :func:`_fmt` writes it, with more digits where fewer would print it equal to
+    ``limit``: an R-hat of 1.0104 is "1.0104 > 1.01", never "1.010 > 1.01"."""
+    s = _fmt(x, digits)
+    if x is None or not math.isfinite(float(x)) or float(x) == limit:
+        return s
+    while s == _fmt(limit, digits) and digits < 8:
+        digits += 1
+        s = _fmt(x, digits)
+    return s

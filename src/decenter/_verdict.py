@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from decenter._json import jsonable
-from decenter._summary import RunSummary, _element_label
+from decenter._summary import RHAT_MAX, RunSummary, _element_label, _fmt, _fmt_vs
+from decenter.render import plural
 
 __all__ = ["Agreement"]
 
@@ -20,6 +21,11 @@ __all__ = ["Agreement"]
 AGREEMENT_ALPHA = 0.01
 # A ratio of efficiencies within [1 / EFFICIENCY_MARGIN, EFFICIENCY_MARGIN] counts as similar.
 EFFICIENCY_MARGIN = 1.25
+# Of two runs that did not converge, one is clearly closer when its min bulk ESS is this factor
+# larger, or its R-hat this factor nearer 1 (ESS and R-hat of a stuck run are rough: a wide margin).
+CONVERGENCE_MARGIN = 1.5
+# Of two runs equal on convergence, one with fewer than half the other's divergences wins.
+DIVERGENCE_MARGIN = 2.0
 
 
 @dataclass
@@ -45,7 +51,7 @@ class Agreement:
         if not self.n_tests:
             return f"not compared: {self.reason}"
         verdict = {True: "agree", False: "DISAGREE", None: "not judged"}[self.agree]
-        s = f"{verdict}: max |z| = {self.max_z:.2f} at {self.where} (threshold {self.threshold:.2f}, {self.n_tests} tests)"
+        s = f"{verdict}: max |z| = {self.max_z:.2f} at {self.where} (threshold {self.threshold:.2f}, {plural(self.n_tests, 'test')})"
         return s if self.agree is not None else f"{s}; {self.reason}"
 
 
@@ -92,7 +98,13 @@ def _efficiency(o: RunSummary, t: RunSummary) -> tuple[float | None, str]:
     return None, ""
 
 
-def _verdict(o: RunSummary, t: RunSummary, agreement: Agreement) -> tuple[str, list[str]]:
+def _verdict(o: RunSummary, t: RunSummary, agreement: Agreement) -> tuple[str, str, list[str]]:
+    """``(verdict, why, reasons)``: the verdict on ``t``, the one line that decided it, the facts.
+
+    Evidence is weighed in order, the first that tells the runs apart decides: convergence
+    (R-hat and bulk ESS: a run that has not converged cannot be trusted at all), then how
+    close to converging when neither has, then trust (divergences, E-BFMI), then efficiency.
+    """
     reasons = [f"{r.label}: {'; '.join(r.problems)}" for r in (o, t) if r.problems]
     if o.divergences != t.divergences:
         reasons.append(f"divergences {o.divergences} -> {t.divergences}")
@@ -101,13 +113,86 @@ def _verdict(o: RunSummary, t: RunSummary, agreement: Agreement) -> tuple[str, l
         reasons.append(f"{what} x{ratio:.2f}")
     if agreement.agree is False:
         reasons.append(f"posteriors disagree (max |z| {agreement.max_z:.1f} at {agreement.where})")
+    for weigh in (_by_convergence, _by_closeness, _by_trust):
+        found = weigh(o, t)
+        if found is not None:
+            return found[0], found[1], reasons
+    return (*_by_efficiency(o, t, ratio, what), reasons)
 
-    if t.ok != o.ok:
-        return ("better" if t.ok else "worse"), reasons
-    if not o.ok:
-        # Both untrustworthy: fewer kinds of problem wins, then fewer divergences.
-        score = (len(o.problems) - len(t.problems)) or int(np.sign(o.divergences - t.divergences))
-        return ("better" if score > 0 else "worse" if score < 0 else "similar"), reasons
-    if ratio is None or 1 / EFFICIENCY_MARGIN < ratio < EFFICIENCY_MARGIN:
-        return "similar", reasons
-    return ("better" if ratio > 1 else "worse"), reasons
+
+def _side(score: float) -> str:
+    return "better" if score > 0 else "worse" if score < 0 else "similar"
+
+
+def _convergence(r: RunSummary) -> str:
+    return f"R-hat {_fmt_vs(r.max_rhat, RHAT_MAX, 3)}, min bulk ESS {_fmt(r.min_ess_bulk, 0)}"
+
+
+def _by_convergence(o: RunSummary, t: RunSummary) -> tuple[str, str] | None:
+    """One run converged and the other did not: that decides, whatever the divergences."""
+    if o.converged == t.converged:
+        return None
+    if t.converged:
+        return (
+            "better",
+            f"the rewrite converged ({_convergence(t)}), the original did not ({_convergence(o)})",
+        )
+    return (
+        "worse",
+        f"the original converged ({_convergence(o)}), the rewrite did not ({_convergence(t)})",
+    )
+
+
+def _by_closeness(o: RunSummary, t: RunSummary) -> tuple[str, str] | None:
+    """Neither converged: the one clearly closer (more bulk ESS, R-hat nearer 1) is better."""
+    if o.converged or t.converged:
+        return None
+    m = CONVERGENCE_MARGIN
+    excess = [max(r.max_rhat - 1, 0.0) for r in (o, t)]
+    score = _grows(o.min_ess_bulk, t.min_ess_bulk, m) - _grows(*excess, m)
+    if not score:
+        return None
+    closer = "rewrite" if score > 0 else "original"
+    why = (
+        f"neither run converged, the {closer} is clearly closer: R-hat "
+        f"{_fmt(o.max_rhat, 3)} -> {_fmt(t.max_rhat, 3)}, min bulk ESS "
+        f"{_fmt(o.min_ess_bulk, 0)} -> {_fmt(t.min_ess_bulk, 0)}"
+    )
+    return _side(score), why
+
+
+def _grows(before: float, after: float, margin: float) -> int:
+    """+1 when ``after`` exceeds ``before`` by more than the factor ``margin``, -1 when it falls
+    short by as much, else 0 (also when either is undefined)."""
+    if not (math.isfinite(before) and math.isfinite(after)):
+        return 0
+    return int(after > margin * before) - int(before > margin * after)
+
+
+def _by_trust(o: RunSummary, t: RunSummary) -> tuple[str, str] | None:
+    """Equal on convergence: a run free of divergences and low E-BFMI beats one with them; of
+    two runs with divergences, one with fewer than half the other's wins."""
+    if o.ok != t.ok:
+        r, who = (o, "original") if t.ok else (t, "rewrite")
+        return _side(1 if t.ok else -1), f"only the {who} has {'; '.join(r.problems)}"
+    if o.ok:
+        return None
+    score = -_grows(o.divergences, t.divergences, DIVERGENCE_MARGIN)
+    if not score:
+        return None
+    return _side(score), f"divergences {o.divergences} -> {t.divergences}, on equal convergence"
+
+
+def _by_efficiency(o, t, ratio: float | None, what: str) -> tuple[str, str]:
+    """Equally trustworthy: ESS per gradient evaluation (else per second) decides."""
+    if o.ok:
+        both = "both runs are trustworthy"
+    elif not o.converged:
+        both = "neither run converged nor is clearly closer"
+    else:
+        both = "both runs have divergences or low E-BFMI in like measure"
+    if ratio is None:
+        return "similar", f"{both}; their efficiency is not reported"
+    if 1 / EFFICIENCY_MARGIN < ratio < EFFICIENCY_MARGIN:
+        return "similar", f"{both}; {what} x{ratio:.2f}, within x{EFFICIENCY_MARGIN:g} either way"
+    return _side(ratio - 1), f"{both}; {what} x{ratio:.2f}"

@@ -48,6 +48,7 @@ from decenter.curvature import CENTER_ABOVE, SCALE_QUANTILE, SNAP, Info, informa
 from decenter.families import find_rule
 from decenter.plan import FIT_STRATEGIES, Decision, Plan, with_lams
 from decenter.plan import plan as _base_plan
+from decenter.render import plural
 
 __all__ = [
     "plan",
@@ -199,7 +200,8 @@ def _laplace_lams(model, plan: Plan, random_seed) -> tuple[dict, dict, list[str]
         "scale_used": {n: _round(scales[n]) for n in names},
     }
     notes = [
-        f"auto: Laplace fit of the non-centered model ({fit.n_dim} dimensions, {fit.message}): "
+        f"auto: Laplace fit of the non-centered model ({plural(fit.n_dim, 'dimension')}, "
+        f"{fit.message}): "
         f"{seconds:.1f} s, {fit.evaluations} log-density evaluations, no sampling",
         f"auto: lam = I s^2 / (1 + I s^2) at the mode, s = prior scale at the mode x "
         f"exp(-{Z:.2f} sd of its log); lam < {SNAP:g} -> 0, >= {CENTER_ABOVE:g} -> 1",
@@ -232,9 +234,11 @@ def _pilot_lams(
     t_curv = time.perf_counter() - t0
     lams, units = _lams_and_units(model, plan, infos)
     notes = [
-        f"pilot: {pinfo['sampler']} NUTS on the non-centered model, {pinfo['chains']} chains x "
-        f"({pinfo['tune']} tune + {pinfo['draws']} draws): {pinfo['seconds']:.1f} s, "
-        f"{pinfo['gradients']} gradient evaluations ({pinfo['divergences']} divergences); "
+        f"pilot: {pinfo['sampler']} NUTS on the non-centered model, "
+        f"{plural(pinfo['chains'], 'chain')} x ({pinfo['tune']} tune + "
+        f"{plural(pinfo['draws'], 'draw')}): {pinfo['seconds']:.1f} s, "
+        f"{plural(pinfo['gradients'], 'gradient evaluation')} "
+        f"({plural(pinfo['divergences'], 'divergence')}); "
         f"curvature: {t_curv:.1f} s",
         f"pilot: lam = I s^2 / (1 + I s^2), I = curvature of the rest of the model, "
         f"s = {SCALE_QUANTILE:g} quantile of the prior scale; lam < {SNAP:g} -> 0, "

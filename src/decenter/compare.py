@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -28,7 +29,14 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
-from decenter._args import SAMPLERS, RandomSeed, seed_int
+from decenter._args import (
+    SAMPLERS,
+    RandomSeed,
+    check_bool,
+    check_int,
+    check_sample_counts,
+    seed_int,
+)
 from decenter._json import jsonable
 from decenter._notebook import comparison_frame, comparison_html
 
@@ -40,6 +48,7 @@ from decenter._summary import (  # noqa: F401  (re-exported)
     RHAT_MAX,
     RunSummary,
     _fmt,
+    _fmt_vs,
     summarize_run,
 )
 from decenter._verdict import (  # noqa: F401  (re-exported)
@@ -75,6 +84,9 @@ class Comparison:
     plan: Any = field(default=None, repr=False)
     original_model: Any = field(default=None, repr=False)
     transformed_model: Any = field(default=None, repr=False)
+    #: the one line that decided the verdict, e.g. "the rewrite converged (...), the original
+    #: did not (...)"
+    why: str = ""
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(statistic, original, transformed) rows of the summary table, formatted."""
@@ -82,11 +94,11 @@ class Comparison:
         return [
             ("status", o.status, t.status),
             ("divergences", str(o.divergences), str(t.divergences)),
-            ("max R-hat", _fmt(o.max_rhat, 3), _fmt(t.max_rhat, 3)),
+            ("max R-hat", _fmt_vs(o.max_rhat, RHAT_MAX, 3), _fmt_vs(t.max_rhat, RHAT_MAX, 3)),
             (
                 "min bulk ESS",
-                f"{_fmt(o.min_ess_bulk, 0)} ({o.worst_ess})",
-                f"{_fmt(t.min_ess_bulk, 0)} ({t.worst_ess})",
+                f"{_fmt_vs(o.min_ess_bulk, o.ess_needed, 0)} ({o.worst_ess})",
+                f"{_fmt_vs(t.min_ess_bulk, t.ess_needed, 0)} ({t.worst_ess})",
             ),
             ("min tail ESS", _fmt(o.min_ess_tail, 0), _fmt(t.min_ess_tail, 0)),
             ("min E-BFMI", _fmt(o.min_bfmi, 2), _fmt(t.min_bfmi, 2)),
@@ -103,9 +115,14 @@ class Comparison:
         out = []
         for name in self.var_names:
             po, pt_ = self.original.per_var.get(name, {}), self.transformed.per_var.get(name, {})
+            limits = (
+                ("ess_bulk", self.original.ess_needed, self.transformed.ess_needed, 0),
+                ("ess_tail", math.nan, math.nan, 0),
+                ("rhat", RHAT_MAX, RHAT_MAX, 3),
+            )
             cells = [
-                f"{_fmt(po.get(k), d)} -> {_fmt(pt_.get(k), d)}"
-                for k, d in (("ess_bulk", 0), ("ess_tail", 0), ("rhat", 3))
+                f"{_fmt_vs(po.get(k), lo, d)} -> {_fmt_vs(pt_.get(k), lt, d)}"
+                for k, lo, lt, d in limits
             ]
             out.append((name, *cells))
         return out
@@ -162,6 +179,7 @@ class Comparison:
             "transformed": self.transformed.to_dict(),
             "agreement": self.agreement.to_dict(),
             "verdict": self.verdict,
+            "why": self.why,
             "reasons": list(self.reasons),
             "plan": None if self.plan is None else self.plan.to_dict(),
         }
@@ -229,6 +247,8 @@ def compare(
     check_model(original)
     nuts_sampler = _sampler_arg(nuts_sampler, sampler)
     _check_run_args(draws=draws, tune=tune, chains=chains, nuts_sampler=nuts_sampler)
+    check_bool(progressbar, "progressbar")
+    check_sample_counts(sample_kwargs)  # cores
     random_seed = seed_int(random_seed)
     if random_seed is None:
         random_seed = int(np.random.default_rng().integers(2**31))
@@ -252,7 +272,7 @@ def compare(
             summarize_run(idata, var_names, label=label, wall_time=wall, sampler=nuts_sampler)
         )
     agreement = _agreement(runs[0], runs[1], var_names)
-    verdict, reasons = _verdict(runs[0], runs[1], agreement)
+    verdict, why, reasons = _verdict(runs[0], runs[1], agreement)
     return Comparison(
         original=runs[0],
         transformed=runs[1],
@@ -260,6 +280,7 @@ def compare(
         agreement=agreement,
         verdict=verdict,
         reasons=reasons,
+        why=why,
         settings=settings,
         plan=plan,
         original_model=original,
@@ -269,11 +290,9 @@ def compare(
 
 def _check_run_args(*, draws: Any, tune: Any, chains: Any, nuts_sampler: str | None) -> None:
     """Integers in range and a known sampler, checked before anything is built or sampled."""
-    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-        if value < (0 if name == "tune" else 1):
-            raise ValueError(f"{name} must be {'>= 0' if name == 'tune' else '>= 1'}, got {value}")
+    # compare needs draws to measure anything, and chains to fix the ESS it asks for
+    check_sample_counts(dict(draws=draws, tune=tune), min_draws=1)
+    check_int(chains, "chains", 1)
     if nuts_sampler is not None and nuts_sampler not in SAMPLERS:
         raise ValueError(f"nuts_sampler must be one of {SAMPLERS} or None, got {nuts_sampler!r}")
 

@@ -22,7 +22,7 @@ import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 
-from decenter._args import RandomSeed, names_of, seed_int, var_names_arg
+from decenter._args import RandomSeed, check_bool, names_of, seed_int, var_names_arg
 from decenter._notebook import plan_frame, plan_html
 from decenter._reasons import (
     _family_name,
@@ -79,11 +79,15 @@ class Decision:
         return f"{lam.min():.2f}..{lam.max():.2f} (median {np.median(lam):.2f})"
 
     def to_dict(self) -> dict:
+        """Plain values; ``lam`` as the table shows it: 0 non-centered, 1 a kept hierarchical
+        variable, None where lam means nothing (not hierarchical)."""
         d = asdict(self)
         d["dims"] = list(self.dims)
         for key in ("lam", "unit"):
             value = getattr(self, key)
             d[key] = None if value is None else np.asarray(value, dtype=float).tolist()
+        if d["lam"] is None and self.lam_summary() in ("0", "1"):
+            d["lam"] = float(self.lam_summary())
         return d
 
 
@@ -294,6 +298,7 @@ def plan(
     'keep'
     """
     check_model(model)
+    check_bool(include_loc_only, "include_loc_only")
     names = set(model.named_vars)
     selected = names_of(model, var_names_arg(var_names, vars))
     for v in selected or ():

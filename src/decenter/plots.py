@@ -2,6 +2,8 @@
 
 Two figures per comparison: the traces of the hierarchical scale (e.g. ``sigma_b``), and the
 joint scatter of one group element against the log scale (the funnel), divergent draws in red.
+:func:`save_plots` writes them as PNG files, or returns them as matplotlib Figures when no
+directory is given (a notebook shows them with ``display``); :func:`figures` names them.
 matplotlib is imported only when a picture is made, without pyplot (no display needed).
 
 Examples
@@ -22,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["funnel_target", "trace_figure", "funnel_figure", "save_plots"]
+from decenter.render import plural
+
+__all__ = ["funnel_target", "trace_figure", "funnel_figure", "figures", "save_plots"]
 
 DIVERGENT = "#d62728"
 LABELS = ("original", "transformed")
@@ -61,7 +65,7 @@ def funnel_target(plan: Any, var: str | None = None) -> tuple[str, str, str | No
         )
     d = candidates[0]
     if not d.scale_parents:
-        raise ValueError(f"the scale of {d.name!r} depends on no free variable; pass scale=")
+        raise ValueError(f"the scale of {d.name!r} depends on no free variable: no funnel")
     return d.name, d.scale_parents[0], d.new_name
 
 
@@ -146,7 +150,7 @@ def trace_figure(before: Any, after: Any, scale: str, *, labels: tuple[str, str]
             ax.legend(loc="lower right", fontsize=8)
         ax.set_ylim(lo, hi)
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{label}: {n_div} divergences", loc="left", fontsize=10)
+        ax.set_title(f"{label}: {plural(n_div, 'divergence')}", loc="left", fontsize=10)
         hax.set_xlabel("count")
     axes[1, 0].set_xlabel("draw")
     fig.suptitle(f"Traces of {scale} (one colour per chain)")
@@ -198,40 +202,25 @@ def funnel_figure(
     return fig
 
 
-def save_plots(
+def figures(
     source: Any,
-    out_dir: str | Path,
     *,
     var: str | None = None,
     scale: str | None = None,
     element: int | str | None = None,
     plan: Any = None,
-    dpi: int = 110,
-) -> list[Path]:
-    """Save the trace and funnel pictures as PNG files in ``out_dir``; return their paths.
+) -> dict[str, Any]:
+    """The trace and funnel pictures as matplotlib Figures, keyed by the file name
+    :func:`save_plots` gives them (``trace_<scale>.png``, ``funnel_<var>.png``).
 
-    Parameters
-    ----------
-    source : Comparison or (DataTree, DataTree)
-        A :class:`decenter.compare.Comparison`, or the posteriors of the original and the
-        transformed model (then give ``plan=``, or ``var=`` and ``scale=``).
-    out_dir : str or Path
-        Created if missing. Files: ``trace_<scale>.png`` and ``funnel_<var>.png``.
-    var, scale : str, optional
-        The group variable and its scale; by default the first rewritten variable of the plan
-        and the first free variable its scale depends on.
-    element : int or str, optional
-        Flat index or coordinate label of the element of ``var`` to draw; by default the
-        element with the widest posterior in the original run (the deepest funnel).
-    plan : Plan, optional
-        Used to find ``var``/``scale`` when ``source`` is a pair.
-    dpi : int
-        Resolution of the PNG files.
+    The arguments are those of :func:`save_plots`. In a notebook, show one with
+    ``display(fig)``; nothing is written to disk.
 
     Examples
     --------
-    >>> from decenter.plots import save_plots
-    >>> paths = save_plots(comparison, "decenter-demo", var="b")  # doctest: +SKIP
+    >>> figs = figures(comparison)  # doctest: +SKIP
+    >>> list(figs)  # doctest: +SKIP
+    ['trace_sigma_b.png', 'funnel_b.png']
     """
     from decenter.compare import Comparison
 
@@ -240,9 +229,10 @@ def save_plots(
         before, after = source.original.idata, source.transformed.idata
         plan = plan if plan is not None else source.plan
         if plan is None and source.original_model is not None:
-            import decenter
+            from decenter.plan import plan as make_plan
 
-            plan = decenter.plan(source.original_model)
+            # the candidates, whatever lam a strategy would give them: the funnel is theirs
+            plan = make_plan(source.original_model, strategy="noncentered")
     else:
         before, after = source
     if scale is None or var is None:
@@ -250,16 +240,60 @@ def save_plots(
         var, scale = var or found_var, scale or found_scale
     elif plan is not None:
         offset = next((d.new_name for d in plan.rewrites if d.name == var), None)
+    return {
+        f"trace_{scale}.png": trace_figure(before, after, scale),
+        f"funnel_{var}.png": funnel_figure(
+            before, after, var, scale, element=element, offset=offset
+        ),
+    }
+
+
+def save_plots(
+    source: Any,
+    out_dir: str | Path | None = None,
+    *,
+    var: str | None = None,
+    scale: str | None = None,
+    element: int | str | None = None,
+    plan: Any = None,
+    dpi: int = 110,
+) -> list[Path] | list[Any]:
+    """Save the trace and funnel pictures as PNG files in ``out_dir``; return their paths.
+    Without ``out_dir``, return the two matplotlib Figures instead (for a notebook).
+
+    Parameters
+    ----------
+    source : Comparison or (DataTree, DataTree)
+        A :class:`decenter.compare.Comparison`, or the posteriors of the original and the
+        transformed model (then give ``plan=``, or ``var=`` and ``scale=``).
+    out_dir : str or Path, optional
+        Created if missing. Files: ``trace_<scale>.png`` and ``funnel_<var>.png``. None:
+        nothing is written and the Figures are returned.
+    var, scale : str, optional
+        The group variable and its scale; by default the first rewritten variable of the plan
+        (the comparison's plan, else the original model's candidates) and the first free
+        variable its scale depends on.
+    element : int or str, optional
+        Flat index or coordinate label of the element of ``var`` to draw; by default the
+        element with the widest posterior in the original run (the deepest funnel).
+    plan : Plan, optional
+        The plan whose rewrites are drawn (the one the transformed model was made with).
+    dpi : int
+        Resolution of the PNG files.
+
+    Examples
+    --------
+    >>> from decenter.plots import save_plots
+    >>> paths = save_plots(comparison, "decenter-demo", var="b")  # doctest: +SKIP
+    >>> trace, funnel = save_plots(comparison)  # matplotlib Figures  # doctest: +SKIP
+    """
+    figs = figures(source, var=var, scale=scale, element=element, plan=plan)
+    if out_dir is None:
+        return list(figs.values())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fig, name in (
-        (trace_figure(before, after, scale), f"trace_{scale}.png"),
-        (
-            funnel_figure(before, after, var, scale, element=element, offset=offset),
-            f"funnel_{var}.png",
-        ),
-    ):
+    for name, fig in figs.items():
         path = out / name
         fig.savefig(path, dpi=dpi)
         paths.append(path)

@@ -37,7 +37,19 @@ __all__ = [
     "comparison_tables",
     "print_comparison",
     "comparison_text",
+    "plural",
 ]
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and the word in the number it takes: "1 divergence", "3 divergences", "0 points".
+
+    Examples
+    --------
+    >>> plural(1, "point"), plural(2, "point"), plural(1000, "draw"), plural(2, "child", "children")
+    ('1 point', '2 points', '1000 draws', '2 children')
+    """
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def console(stderr: bool = False):
@@ -170,7 +182,9 @@ def _verdict_lines(cmp) -> list:
     color = {"better": "bold green", "worse": "bold red"}.get(cmp.verdict, "bold")
     return [
         Text(f"posteriors: {cmp.agreement}"),
-        Text("verdict: ") + Text(cmp.verdict, style=color),
+        Text("verdict: ")
+        + Text(cmp.verdict, style=color)
+        + Text(f": {cmp.why}" if cmp.why else ""),
         *(Text(f"  - {r}") for r in cmp.reasons),
     ]
 

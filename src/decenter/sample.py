@@ -31,12 +31,13 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pymc as pm
 
+from decenter._args import check_bool, check_sample_counts, names_of
 from decenter._progress import stage
 
 __all__ = ["sample"]
@@ -47,6 +48,9 @@ def sample(
     strategy: str | float | Mapping[str, Any] = "auto",
     random_seed: int | None = None,
     progressbar: bool = True,
+    *,
+    rewrite: Iterable[str | Any] | None = None,
+    var_names: Iterable[str | Any] | None = None,
     **pm_sample_kwargs: Any,
 ):
     """Choose the parameterization, rewrite, and sample with ``pm.sample``.
@@ -62,10 +66,18 @@ def sample(
         Passed to ``pm.sample``; also seeds ``strategy="pilot"``.
     progressbar : bool
         Show decenter's stages and the sampler's progress bar.
+    rewrite : list of str or model variables, optional
+        Rewrite only these free variables (what ``var_names`` means in
+        :func:`decenter.transform` and :func:`decenter.plan`); None: every candidate.
+    var_names : list of str or model variables, optional
+        As in ``pm.sample``: the variables kept in the trace, by their names in ``model``
+        (a rewritten variable is the Deterministic of the same name; its ``x_offset`` is kept
+        only if named). None keeps every variable.
     **pm_sample_kwargs
-        Any keyword of ``pm.sample`` (``draws``, ``tune``, ``chains``, ``nuts_sampler`` =
-        "pymc", "nutpie", "numpyro" or "blackjax", ``target_accept``, ...). Sampler errors
-        are PyMC's own.
+        Any other keyword of ``pm.sample`` (``draws``, ``tune``, ``chains``, ``cores``,
+        ``nuts_sampler`` = "pymc", "nutpie", "numpyro" or "blackjax", ``target_accept``, ...).
+        ``draws``, ``tune``, ``chains`` and ``cores`` are checked before any work; other
+        sampler errors are PyMC's own.
 
     Returns
     -------
@@ -86,9 +98,17 @@ def sample(
     from decenter.auto import plan as make_plan
     from decenter.rewrite import apply_plan
 
-    pm.modelcontext(model)  # the same error as pm.sample for a non-model
-    with stage(f"choosing the parameterization (strategy={strategy!r})", progressbar):
-        p = make_plan(model, strategy=strategy, random_seed=random_seed)
+    model = pm.modelcontext(model)  # the same error as pm.sample for a non-model
+    check_bool(progressbar, "progressbar")
+    check_sample_counts(pm_sample_kwargs)
+    keep = names_of(model, var_names)
+    try:
+        with stage(f"choosing the parameterization (strategy={strategy!r})", progressbar):
+            p = make_plan(model, rewrite, strategy=strategy, random_seed=random_seed)
+    except (TypeError, ValueError) as err:  # plan's messages name its argument var_names
+        if rewrite is None or "var_names" not in str(err):
+            raise
+        raise type(err)(str(err).replace("var_names", "rewrite")) from None
     target, summary = model, None
     if not p.rewrites:
         summary = "decenter: nothing to rewrite; sampled the model unchanged"
@@ -102,11 +122,26 @@ def sample(
     if summary is None:
         names = ", ".join(f"{d.name} -> {d.new_name} (lam {d.lam_summary()})" for d in p.rewrites)
         summary = f"decenter: rewrote {names}"
+    if keep is not None:
+        _check_kept(keep, target)
+        pm_sample_kwargs["var_names"] = keep
     idata = pm.sample(
         model=target, random_seed=random_seed, progressbar=progressbar, **pm_sample_kwargs
     )
     _record(idata, p, summary)
     return idata
+
+
+def _check_kept(keep: list[str], target: pm.Model) -> None:
+    """Every name in ``var_names`` must be a variable of the model sampled, before sampling."""
+    unknown = [n for n in keep if n not in target.named_vars]
+    if unknown:
+        known = [v.name for v in target.free_RVs + target.deterministics]
+        raise ValueError(
+            f"var_names: {', '.join(map(repr, unknown))} not in the model sampled; its "
+            f"variables are {known} (var_names filters the trace, as in pm.sample; "
+            "rewrite= chooses what to rewrite)"
+        )
 
 
 def _record(idata, p, summary: str) -> None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import decenter.cli.common as common
-from decenter.cli.options import add_common, add_points, add_sampling_options, add_transform_options
+from decenter.cli.options import (
+    CliError,
+    add_common,
+    add_points,
+    add_sampling_options,
+    add_transform_options,
+)
 from decenter.cli.targets import load_target
 from decenter.cli.verify import verdict_line
-from decenter.render import console, print_comparison
+from decenter.render import console, plural, print_comparison
 
 
 def add_parser(sub) -> None:
@@ -39,8 +46,8 @@ def sample_and_report(con, model, other, args):
 
     con.print(
         Text(
-            f"sampling the original and the transformed model: {args.chains} chains x "
-            f"{args.draws} draws, {args.tune} tuning steps"
+            f"sampling the original and the transformed model: {plural(args.chains, 'chain')} x "
+            f"{plural(args.draws, 'draw')}, {plural(args.tune, 'tuning step')}"
         )
     )
     cmp = compare(
@@ -58,6 +65,33 @@ def sample_and_report(con, model, other, args):
     con.print()
     print_comparison(con, cmp)
     return cmp
+
+
+def picture_plan(con, args, model, other, plan):
+    """The plan the pictures follow (the run's own), found before anything is sampled; None,
+    with a one-line note, when there is no funnel to draw. A missing matplotlib is an error."""
+    from rich.text import Text
+
+    from decenter.plots import funnel_target
+
+    if not args.plot:
+        return None
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CliError('--plot needs matplotlib: pip install "decenter[plot]"')
+    if plan is None:  # --against: the candidates of the original, whatever their lam
+        from decenter.plan import plan as make_plan
+
+        plan = make_plan(model, strategy="noncentered")
+    try:
+        var, scale, _ = funnel_target(plan)
+    except ValueError as err:
+        con.print(Text(f"no pictures: {err}"))
+        return None
+    missing = [n for n in (var, scale) if n not in other.named_vars]
+    if missing:
+        con.print(Text(f"no pictures: {args.against} does not define {', '.join(missing)}"))
+        return None
+    return plan
 
 
 def run(args) -> int:
@@ -78,6 +112,7 @@ def run(args) -> int:
         if args.json:
             common.write_json(args.json, {**record, "verify": None, "comparison": None})
         return 0
+    pictures = picture_plan(con, args, model, other, plan)
     report = common.verify(model, other, args, n_points=args.points)
     ok = bool(report.ok)
     con.print(verdict_line(label, args.against or "its rewrite", ok))
@@ -89,12 +124,12 @@ def run(args) -> int:
             common.write_json(args.json, {**record, "comparison": None})
         return 1
     cmp = sample_and_report(con, model, other, args)
-    if args.plot:
-        from decenter.plots import save_plots
-
-        for path in save_plots(cmp, args.plot):
-            con.print(Text(f"saved {path}"))
-    if args.json:
+    if args.json:  # before the pictures: the numbers are kept whatever happens to them
         common.write_json(args.json, {**record, "comparison": cmp.to_dict()})
         con.print(Text(f"saved {args.json}"))
+    if pictures is not None:
+        from decenter.plots import save_plots
+
+        for path in save_plots(cmp, args.plot, plan=pictures):
+            con.print(Text(f"saved {path}"))
     return 0

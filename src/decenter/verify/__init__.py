@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
-from decenter._args import RandomSeed, seed_int
+from decenter._args import RandomSeed, check_int, seed_int
 from decenter.verify._common import cause
 from decenter.verify.distribution import distribution, distribution_tests, prior_draws
 from decenter.verify.identity import change_of_variables
@@ -128,6 +128,12 @@ def verify(
                 "call decenter.verify(original_model, candidate_model)"
             )
     random_seed = seed_int(random_seed)
+    for name, value in (("n_points", n_points), ("draws", draws), ("max_dense", max_dense)):
+        check_int(value, name, 1)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.number):
+        raise TypeError(f"alpha must be a number in (0, 1), got {type(alpha).__name__}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
     settings = {
         "n_points": n_points,
         "random_seed": random_seed,

@@ -19,6 +19,7 @@ import xarray as xr
 from scipy import stats
 
 from decenter._pymc import compile_pymc, rvs_in_graph, vectorize_over_posterior
+from decenter.render import plural
 from decenter.verify._common import cause, mode, seed_of, value_of
 from decenter.verify.report import Check
 
@@ -174,7 +175,8 @@ def distribution_tests(
         details["rejected"] = [lab for lab, _ in rejected]
         return Check(NAME, False, float(adj[k]), msg, details=details)
     msg = (
-        f"{len(labels)} KS tests on {n} prior draws per model agree (smallest Holm-adjusted "
+        f"{plural(len(labels), 'KS test')} on {plural(n, 'prior draw')} per model agree "
+        "(smallest Holm-adjusted "
         f"p={adj[k]:.2g} for {labels[k]}, family-wise alpha={alpha:g})"
     )
     if skipped:

@@ -26,6 +26,7 @@ import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 
+from decenter.render import plural
 from decenter.verify._common import cause, compile_fn, is_float
 from decenter.verify.jacobian import Block, blocks, dependencies, diag_ok, logabsdet
 from decenter.verify.judge import judge, too_large
@@ -312,8 +313,9 @@ def change_of_variables(
     check.details["dropped_points"] = info["dropped"]
     if info["redrawn"]:
         check.message += (
-            f"\n{info['redrawn']} points that said nothing (a non-finite map or log density, or "
-            "an error) were redrawn closer to the initial point"
+            f"\n{plural(info['redrawn'], 'point')} that said nothing (a non-finite map or log "
+            f"density, or an error) {'was' if info['redrawn'] == 1 else 'were'} redrawn closer to "
+            "the initial point"
         )
     if info["dropped"]:
         check.message += f"; {info['dropped']} dropped" + (

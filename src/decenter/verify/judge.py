@@ -132,22 +132,33 @@ def judge(
     tols = rtol * (scale + float(np.median(scale)))
     spread = float(np.max(np.abs(diff - offset)))
     tol = float(np.min(tols))
-    details.update(spread=spread, tolerance=tol, offset=offset)
+    # the deviation in units of its own point's tolerance: what the pass and the failure quote
+    relative = float(np.max(np.abs(diff - offset) / tols))
+    details.update(spread=spread, tolerance=tol, offset=offset, relative=relative, rtol=rtol)
     what = f"{details['dimensions']} dimensions, Jacobian blocks: " + ", ".join(
         f"{n} {k}" for k, n in summary.items()
     )
     n_valid = int(valid.sum())
     if np.all(np.abs(diff - offset) <= tols):
-        return _constant(offset, spread, tol, n_valid, what, details)
+        return _constant(offset, tol, n_valid, what, details)
     details["varying"] = _varying(groups, valid, tols)
-    return _not_constant(offset, spread, rtol, n_valid, what, details)
+    return _not_constant(offset, n_valid, what, details)
 
 
-def _constant(offset, spread, tol, n_valid: int, what: str, details: dict) -> Check:
+def _deviation(details: dict) -> str:
+    """How far the difference strays from its constant, said the same way in a pass and a
+    failure: the largest deviation, and the largest in units of the tolerance at its point."""
+    return (
+        f"deviation up to {fmt(details['spread'])}, up to {fmt(details['relative'])} times the "
+        f"tolerance of {details['rtol']:g} x the size of the terms"
+    )
+
+
+def _constant(offset, tol, n_valid: int, what: str, details: dict) -> Check:
     """The pass: the difference is the same at every point, up to ``offset``."""
     msg = (
         f"logp_candidate = logp_original + log|det J| + ({fmt(offset)}) at {n_valid} "
-        f"points (largest deviation {fmt(spread)}); {what}"
+        f"points ({_deviation(details)}); {what}"
     )
     if abs(offset) > tol:
         msg += (
@@ -158,12 +169,11 @@ def _constant(offset, spread, tol, n_valid: int, what: str, details: dict) -> Ch
     return Check(NAME, True, offset, msg, details=details)
 
 
-def _not_constant(offset, spread, rtol, n_valid: int, what: str, details: dict) -> Check:
+def _not_constant(offset, n_valid: int, what: str, details: dict) -> Check:
     """The failure, with the groups of terms whose difference varies (``details["varying"]``)."""
     msg = (
-        f"logp_candidate - logp_original - log|det J| is not constant: it deviates by up to "
-        f"{fmt(spread)} from {fmt(offset)} over {n_valid} points (tolerance "
-        f"{rtol:g} x the size of the terms); {what}"
+        f"logp_candidate - logp_original - log|det J| is not constant around {fmt(offset)} "
+        f"at {n_valid} points ({_deviation(details)}); {what}"
     )
     if details["varying"]:
         msg += "\nthe difference varies with: " + "; ".join(details["varying"])

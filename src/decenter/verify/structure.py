@@ -15,6 +15,7 @@ import pymc as pm
 from pytensor.graph.basic import Variable
 
 from decenter.graph import var_kind
+from decenter.render import plural
 from decenter.verify._common import compile_fn, dims, same_array, value_of
 from decenter.verify.report import Check
 
@@ -153,8 +154,9 @@ def structure(original: pm.Model, candidate: pm.Model) -> Structure:
         message = "\n".join(problems)
     else:
         message = (
-            f"{len(original.free_RVs)} free variables kept by name ({dim_o} unconstrained "
-            f"dimensions), {len(original.observed_RVs)} observed with identical data, same dims"
+            f"{plural(len(original.free_RVs), 'free variable')} kept by name "
+            f"({plural(dim_o, 'unconstrained dimension')}), {len(original.observed_RVs)} observed "
+            "with identical data, same dims"
         )
     check = Check(
         "structure",
