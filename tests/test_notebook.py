@@ -148,9 +148,9 @@ def comparison() -> Comparison:
     t = summarize_run(_idata(1, shift=1.0), names, label="transformed", wall_time=2.0)
     o.sampling_time, o.ess_per_second = None, None  # a sampler that does not report it
     agreement = _agreement(o, t, names)
-    verdict, reasons = _verdict(o, t, agreement)
+    verdict, why, reasons = _verdict(o, t, agreement)
     settings = {"chains": C, "draws": D, "tune": 0, "random_seed": 1}
-    return Comparison(o, t, names, agreement, verdict, reasons, settings)
+    return Comparison(o, t, names, agreement, verdict, reasons, settings, why=why)
 
 
 def test_comparison_to_dataframe_by_statistic(comparison):

@@ -194,7 +194,9 @@ def comparison_html(cmp) -> str:
     color = {"better": GREEN, "worse": RED}.get(cmp.verdict, "inherit")
     verdict = (
         f'<p style="margin: 2px 0">verdict: <b style="color: {color}">'
-        f"{html.escape(cmp.verdict)}</b></p>"
+        f"{html.escape(cmp.verdict)}</b>"
+        + (f": {html.escape(cmp.why)}" if cmp.why else "")
+        + "</p>"
     )
     lines = _lines_html([f"posteriors: {cmp.agreement}"])
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in cmp.reasons)
