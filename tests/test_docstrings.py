@@ -24,6 +24,7 @@ MODULES = [
     "decenter.cli",
     "decenter.cli.models",
     "decenter.cli._printer",
+    "decenter.cli._patterns",
     "decenter.cli._dists",
     "decenter.cli._partial",
     "decenter.cli.targets",

@@ -41,7 +41,8 @@ from decenter._pymc import (
     ZeroSumNormalRV,
     dist_name,
 )
-from decenter.cli._printer import Printer, is_transpose_of, reciprocal_input, strip_expand
+from decenter.cli._patterns import is_transpose_of, reciprocal_input, strip_expand
+from decenter.cli._printer import Printer
 
 __all__ = ["dist_text"]
 

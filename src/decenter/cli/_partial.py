@@ -36,9 +36,12 @@ __all__ = ["partial_texts", "lam_line"]
 _KNOWN = (LocScaleRule, SkewNormalRule, ScaleRule, LogNormalRule)  # forward maps written below
 
 
-def partial_texts(before: pm.Model, after: pm.Model, d, printers) -> tuple[str, str, str] | None:
+def partial_texts(
+    before: pm.Model, after: pm.Model, d, printers: tuple[Printer, Printer], taken: set[str]
+) -> tuple[str, str, str | None] | None:
     """(offset distribution, forward map, lam line) of a partially centered decision, or None
-    when the graph prints it well (``lam`` None) or the rule's map is not one written here."""
+    when the graph prints it well (``lam`` None) or the rule's map is not one written here.
+    ``taken``: the models' variable names (``lam`` and ``unit`` must not be one of them)."""
     if d.lam is None:
         return None
     rv = before[d.name]
@@ -47,7 +50,6 @@ def partial_texts(before: pm.Model, after: pm.Model, d, printers) -> tuple[str, 
         return None
     lam = np.asarray(d.lam, dtype=float)
     unit = None if d.unit is None else np.asarray(d.unit, dtype=float)
-    taken = set(before.named_vars) | set(after.named_vars)
     lam_sym = _free_name("lam", d.name, taken)
     unit_sym = _free_name("unit", d.name, taken)
     L = f"{lam.flat[0]:.3g}" if np.ptp(lam) == 0 else lam_sym
@@ -66,7 +68,8 @@ def partial_texts(before: pm.Model, after: pm.Model, d, printers) -> tuple[str, 
     if new_ls.loc is not None:
         loc_text = "0" if zero or m is None else m[0] if one else f"{L} * {_wrap(m, 2)}"
         overrides[new_ls.loc] = (loc_text, ATOM if zero else 2)
-    dist = dist_text(Printer(after, overrides), offset)
+    with p1.overriding(overrides):
+        dist = dist_text(p1, offset)
     x = _forward(loc, p0.text(ls.scale), s, m, d.new_name, L, U)
     if isinstance(rule, LogNormalRule):
         x = f"exp({x})"

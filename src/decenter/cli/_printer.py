@@ -19,9 +19,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
 
-import numpy as np
 import pytensor.scalar as ps
 from pytensor.compile.ops import DeepCopyOp, ViewOp
 from pytensor.compile.sharedvalue import SharedVariable
@@ -51,16 +50,18 @@ from pytensor.tensor.subtensor import (
 from pytensor.tensor.type_other import NoneTypeT
 
 from decenter._pymc import LKJCholeskyCovRV
+from decenter.cli._patterns import (
+    const_text,
+    is_gram,
+    is_one,
+    is_tril_fill,
+    is_zero,
+    matvec,
+    reciprocal_input,
+    strip_expand,
+)
 
-__all__ = [
-    "Printer",
-    "const_text",
-    "strip_expand",
-    "is_transpose_of",
-    "reciprocal_input",
-    "ATOM",
-    "MATMUL",
-]
+__all__ = ["Printer", "ATOM", "MATMUL"]
 
 ATOM = 10  # the precedence of a name, a call or an indexed expression
 # ``@`` binds like ``*`` in Python, but does not associate with it: a * (b @ c) keeps its
@@ -90,34 +91,6 @@ _TRANSPARENT = (
 _SCALAR_CASTS = (ps.Cast, ps.Identity)
 
 
-def const_text(value: Any) -> str:
-    """A constant as a user writes it: ``5``, ``[1, 2]``, ``[28, 8, -3, ..., 12]``.
-
-    Examples
-    --------
-    >>> const_text(5.0), const_text(np.arange(3)), const_text(np.zeros(85)), const_text(np.ones((2, 3)))
-    ('5', '[0, 1, 2]', 'zeros(85)', 'ones((2, 3))')
-    >>> const_text(np.arange(10.0))
-    '[0, 1, 2, ..., 9] (10 values)'
-    """
-    a = np.asarray(value)
-    if a.dtype.kind == "b":
-        return str(bool(a)) if a.size == 1 else f"<{a.size} booleans>"
-    if a.size == 1:
-        return f"{a.reshape(-1)[0]:.4g}"
-    shape = str(a.shape[0]) if a.ndim == 1 else str(a.shape)
-    first = a.reshape(-1)[0]
-    if np.all(a == first):
-        name = {0: "zeros", 1: "ones"}.get(float(first))
-        return f"{name}({shape})" if name else f"full({shape}, {first:.4g})"
-    if a.ndim == 1 and a.size <= 8:
-        return "[" + ", ".join(f"{v:.4g}" for v in a) + "]"
-    if a.ndim == 1:
-        head = ", ".join(f"{v:.4g}" for v in a[:3])
-        return f"[{head}, ..., {a[-1]:.4g}] ({a.size} values)"
-    return f"constant of shape {a.shape}"
-
-
 class Printer:
     """Model variables as short formulas; ``overrides`` maps variables to (text, precedence)."""
 
@@ -126,10 +99,12 @@ class Printer:
         self.overrides = dict(overrides or {})
         self.lkj = {v for v in self.names if v.owner and isinstance(v.owner.op, LKJCholeskyCovRV)}
         self.defs: dict[str, str] = {}  # a Deterministic's definition -> its name
+        self._def_of: dict[str, str] = {}  # and back
+        self._memo: dict[Variable, tuple[str, int]] = {}  # texts of shared sub-expressions
         for det in model.deterministics:
-            text = self.definition(det)
-            if not text.isidentifier():
-                self.defs.setdefault(text, self.names[det])
+            text, name = self.definition(det), self.names[det]
+            if not text.isidentifier() and text not in self.defs:
+                self.defs[text], self._def_of[name] = name, text
 
     def expr(self, var: Variable) -> str:
         return self._expr(var)[0]
@@ -138,18 +113,31 @@ class Printer:
         """The text and its precedence (``ATOM`` for a name; 1 for a sum, 2 a product)."""
         return self._expr(var)
 
+    @contextmanager
+    def overriding(self, overrides: dict):
+        """Print the given variables as the given (text, precedence) meanwhile."""
+        saved, self._memo = self.overrides, {}
+        self.overrides = {**saved, **overrides}
+        try:
+            yield self
+        finally:
+            self.overrides, self._memo = saved, {}
+
     def definition(self, var: Variable) -> str:
         """The formula of a named variable itself (not just its name)."""
         name = self.names.pop(var, None)
-        own = [k for k, v in self.defs.items() if v == name]
-        for k in own:
-            del self.defs[k]
+        own = self._def_of.get(name)  # its own definition is not printed as its name
+        if own is not None:
+            del self.defs[own]
+        self._memo = {}
         try:
             return self.expr(var)
         finally:
             if name is not None:
                 self.names[var] = name
-            self.defs.update(dict.fromkeys(own, name))
+            if own is not None:
+                self.defs[own] = name
+            self._memo = {}
 
     def wrap(self, var: Variable, min_prec: int) -> str:
         text, prec = self._expr(var)
@@ -164,9 +152,11 @@ class Printer:
             return const_text(var.data), ATOM
         if isinstance(var, SharedVariable) or var.owner is None:
             return var.name or "<input>", ATOM
-        text, prec = self._node(var)
-        name = self.defs.get(text)
-        return (name, ATOM) if name is not None else (text, prec)
+        if var not in self._memo:
+            text, prec = self._node(var)
+            name = self.defs.get(text)
+            self._memo[var] = (name, ATOM) if name is not None else (text, prec)
+        return self._memo[var]
 
     def _node(self, var: Variable) -> tuple[str, int]:
         op, inputs = var.owner.op, var.owner.inputs
@@ -188,7 +178,7 @@ class Printer:
             return self._incsubtensor(op, var)
         if isinstance(op, Dot):
             return f"{self.wrap(inputs[0], 3)} @ {self.wrap(inputs[1], 3)}", MATMUL
-        if isinstance(op, Cholesky) and _is_gram(inputs[0], self.lkj):
+        if isinstance(op, Cholesky) and is_gram(inputs[0], self.lkj):
             return self._expr(strip_expand(inputs[0]).owner.inputs[0])  # cholesky(L @ L.T) = L
         return self._call(op, inputs)
 
@@ -221,7 +211,7 @@ class Printer:
             return self._expr(inputs[1])
         if isinstance(sop, ps.Neg):
             return "-" + self.wrap(inputs[0], 3), 3
-        if isinstance(sop, ps.Reciprocal) or (isinstance(sop, ps.TrueDiv) and _is_one(inputs[0])):
+        if isinstance(sop, ps.Reciprocal) or (isinstance(sop, ps.TrueDiv) and is_one(inputs[0])):
             inner = reciprocal_input(inputs[-1])
             if inner is not None:  # 1 / (1 / x): a rate made a scale and back (Gamma's beta)
                 return self._expr(inner)
@@ -232,7 +222,7 @@ class Printer:
             return _COMPARE[type(sop)].join(self.wrap(x, 1) for x in inputs), 0
         if type(sop) in _BINARY:
             if isinstance(sop, ps.Add):
-                inputs = [x for x in inputs if not _is_zero(x)] or inputs[:1]
+                inputs = [x for x in inputs if not is_zero(x)] or inputs[:1]
                 if len(inputs) == 1:
                     return self._expr(inputs[0])
             sym, prec = _BINARY[type(sop)]
@@ -259,9 +249,9 @@ class Printer:
         return f"{self.wrap(x, ATOM)}[{idx}]", ATOM
 
     def _subtensor(self, var: Variable) -> tuple[str, int]:
-        matvec = _matvec(var)
-        if matvec is not None:
-            a, b = strip_expand(matvec[0]), matvec[1]
+        pair = matvec(var)
+        if pair is not None:
+            a, b = strip_expand(pair[0]), pair[1]
             if b.ndim == 1:
                 return f"{self.wrap(a, 3)} @ {self.wrap(b, 3)}", MATMUL
             # a matrix broadcast over batch axes is the user's matrix: .T
@@ -271,9 +261,9 @@ class Printer:
 
     def _incsubtensor(self, op, var: Variable) -> tuple[str, int]:
         base, value, *idx = var.owner.inputs
-        if value in self.lkj and _is_tril_fill(base, idx):
+        if value in self.lkj and is_tril_fill(base, idx):
             return self.names[value], ATOM  # the Cholesky factor of an LKJCholeskyCov
-        if _is_tril_fill(base, idx):
+        if is_tril_fill(base, idx):
             return f"expand_packed_triangular({base.type.shape[-1]}, {self.expr(value)})", ATOM
         fn = "set_subtensor" if getattr(op, "set_instead_of_inc", False) else "inc_subtensor"
         return f"{fn}({self.wrap(base, ATOM)}[...], {self.expr(value)})", ATOM
@@ -300,96 +290,3 @@ class Printer:
 
 def _is_none(x) -> bool:
     return x is None or isinstance(getattr(x, "type", None), NoneTypeT)
-
-
-def strip_expand(x: Variable) -> Variable:
-    """``x`` without the axes a DimShuffle added on its left (numpy broadcasts them)."""
-    while x.owner is not None and isinstance(x.owner.op, DimShuffle):
-        order = tuple(x.owner.op.new_order)
-        n = x.owner.inputs[0].ndim
-        if order[len(order) - n :] != tuple(range(n)) or len(order) < n:
-            break
-        x = x.owner.inputs[0]
-    return x
-
-
-def _is_zero(x: Variable) -> bool:
-    return _is_scalar_const(x, 0.0)
-
-
-def _is_one(x: Variable) -> bool:
-    return _is_scalar_const(x, 1.0)
-
-
-def _is_scalar_const(x: Variable, value: float) -> bool:
-    x = strip_expand(x)
-    return isinstance(x, Constant) and x.data.size == 1 and float(x.data.reshape(-1)[0]) == value
-
-
-def reciprocal_input(x: Variable) -> Variable | None:
-    """``y`` when ``x`` is ``1 / y``."""
-    x = strip_expand(x)
-    if x.owner is None or not isinstance(x.owner.op, Elemwise):
-        return None
-    sop, inputs = x.owner.op.scalar_op, x.owner.inputs
-    if isinstance(sop, ps.Reciprocal):
-        return inputs[0]
-    if isinstance(sop, ps.TrueDiv) and _is_one(inputs[0]):
-        return inputs[1]
-    return None
-
-
-def _is_tril_fill(base: Variable, idx: list) -> bool:
-    """``zeros((n, n))[tril_indices(n)] = packed``: ``expand_packed_triangular``."""
-    if base.owner is None or not isinstance(base.owner.op, Alloc) or len(idx) != 2:
-        return False
-    if not (_is_zero(base.owner.inputs[0]) and all(isinstance(i, Constant) for i in idx)):
-        return False
-    n = base.type.shape[-1]
-    rows, cols = (np.asarray(i.data) for i in idx)
-    return n is not None and np.array_equal(np.stack([rows, cols]), np.tril_indices(n))
-
-
-def _is_gram(cov: Variable, factors: set) -> bool:
-    """``cov`` is ``L @ L.T`` with ``L`` an LKJCholeskyCov factor (a positive diagonal)."""
-    node = strip_expand(cov).owner
-    if node is None or not isinstance(getattr(node.op, "core_op", node.op), Dot):
-        return False
-    a, b = node.inputs
-    inc = a.owner
-    ok = inc is not None and isinstance(inc.op, AdvancedIncSubtensor) and inc.inputs[1] in factors
-    return ok and is_transpose_of(b, a)
-
-
-def is_transpose_of(b: Variable, a: Variable) -> bool:
-    """``b`` is ``a`` with its last two axes swapped."""
-    node = b.owner
-    if node is None or not isinstance(node.op, DimShuffle) or node.inputs[0] is not a:
-        return False
-    n = a.ndim
-    return n >= 2 and tuple(node.op.new_order) == (*range(n - 2), n - 1, n - 2)
-
-
-def _matvec(var: Variable) -> tuple[Variable, Variable] | None:
-    """``(A @ b[..., None])[..., 0]`` as ``(A, b)``: a matrix times a batch of vectors."""
-    op, inputs = var.owner.op, var.owner.inputs
-    if not isinstance(op, Subtensor):
-        return None
-    prod = inputs[0].owner
-    if prod is None or not isinstance(getattr(prod.op, "core_op", prod.op), Dot):
-        return None
-    idx = indices_from_subtensor(inputs[1:], op.idx_list)
-    col = prod.inputs[1].owner
-    if col is None or not isinstance(col.op, DimShuffle) or col.op.new_order[-1] != "x":
-        return None
-    last = idx[-1] if len(idx) == inputs[0].ndim else None
-    if last is None or any(not (isinstance(i, slice) and i == slice(None)) for i in idx[:-1]):
-        return None
-    try:
-        from pytensor.tensor.basic import get_underlying_scalar_constant_value
-
-        if int(get_underlying_scalar_constant_value(last)) not in (0, -1):
-            return None
-    except Exception:
-        return None
-    return prod.inputs[0], col.inputs[0]

@@ -51,13 +51,20 @@ def model_lines(model, *, plan=None, original=None) -> list[str]:
     >>> model_lines(m)
     ['s ~ HalfNormal(1)', 'b ~ Normal(0, s)  dims=(g,)', 'c = 2 * b + 1  dims=(g,)']
     """
-    from decenter.graph import var_kind
-
     printer = Printer(model)
     partial = _partial_texts(model, plan, original)
+    # kinds by set lookup (graph.var_kind scans the model's lists: quadratic over a model)
+    kinds = {}
+    for kind, group in (
+        ("potential", model.potentials),
+        ("deterministic", model.deterministics),
+        ("observed", model.observed_RVs),
+        ("free", model.free_RVs),
+    ):
+        kinds.update(dict.fromkeys(group, kind))
     lines = []
     for name, var in model.named_vars.items():
-        kind = var_kind(model, var)
+        kind = kinds.get(var, "data")
         suffix = _shape_suffix(model, name, var)
         text, lam_line = partial.get(name, (None, None))
         if kind in ("free", "observed"):
@@ -81,9 +88,10 @@ def _partial_texts(model, plan, original) -> dict[str, tuple[str, str | None]]:
     if plan is None or original is None:
         return {}
     printers = (Printer(original), Printer(model))
+    taken = set(original.named_vars) | set(model.named_vars)
     out = {}
     for d in plan.rewrites:
-        texts = partial_texts(original, model, d, printers)
+        texts = partial_texts(original, model, d, printers, taken)
         if texts is not None:
             out[d.new_name] = (texts[0], None)
             out[d.name] = (texts[1], texts[2])
