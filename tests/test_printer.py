@@ -299,3 +299,21 @@ def test_every_printed_partial_offset_has_the_graphs_parameters(name, seed):
 def _loc_scale(offset):
     ls = find_rule(offset).read(offset)
     return ls.loc, ls.scale
+
+
+def test_lam_zero_for_every_element_in_a_unit_is_the_non_centered_form():
+    m = radon()
+    base = make_plan(m, strategy="noncentered")
+    p = with_lams(
+        m, base, {"b": np.zeros(85), "a": np.full(85, 0.25)}, "test", {"b": 0.3, "a": 2.0}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lines = unified_diff(m, apply_plan(m, p), plan=p)
+    assert "+b_offset ~ Normal(0, 1)  dims=(county,)" in lines
+    assert "+b = mu_b + sigma_b * b_offset  dims=(county,)" in lines
+    # one lam, in a unit: the number inline, the unit named and given below
+    assert (
+        "+a_offset ~ Normal(0.25 * mu_a / unit, (sigma_a / unit) ** 0.25)  dims=(county,)" in lines
+    )
+    assert [line for line in lines if line.startswith("+    ")] == ["+    unit = 2"]

@@ -73,7 +73,9 @@ def partial_texts(
     x = _forward(loc, p0.text(ls.scale), s, m, d.new_name, L, U)
     if isinstance(rule, LogNormalRule):
         x = f"exp({x})"
-    lam_text = lam_line(d, lam_sym, unit_sym) if lam_sym == L or U is not None else None
+    unit_used = U is not None and L != "0"  # lam = 0 is the non-centered map, in any unit
+    lam_text = lam_line(d, lam_sym, unit_sym if unit_used else None)
+    lam_text = lam_text if lam_sym == L or unit_used else None
     return dist, x, lam_text
 
 
@@ -112,8 +114,8 @@ def _free_name(base: str, var: str, taken: set[str]) -> str:
     return base if base not in taken else f"{base}_{var}"
 
 
-def lam_line(d, lam_sym: str, unit_sym: str) -> str:
-    """``    lam: 0.11-0.94 (median 0.38) over 85 counties; unit = 0.245``."""
+def lam_line(d, lam_sym: str, unit_sym: str | None) -> str:
+    """``    lam: 0.11-0.94 (median 0.38) over 85 counties; unit = 0.245`` (no unit: None)."""
     lam = np.asarray(d.lam, dtype=float)
     parts = []
     if np.ptp(lam) > 0:
@@ -121,7 +123,7 @@ def lam_line(d, lam_sym: str, unit_sym: str) -> str:
         parts.append(
             f"{lam_sym}: {lam.min():.2f}-{lam.max():.2f} (median {np.median(lam):.2f}) {where}"
         )
-    if d.unit is not None:
+    if d.unit is not None and unit_sym is not None:
         unit = np.asarray(d.unit, dtype=float)
         value = (
             f"{unit.flat[0]:.3g}"
