@@ -190,9 +190,9 @@ def test_diff_text_shows_removed_and_added_lines(decenter):
     out = r.stdout.splitlines()
     assert "-theta ~ Normal(mu, tau)  dims=(school,)" in out
     assert "+theta_offset ~ Normal(0, 1)  dims=(school,)" in out
-    assert "+theta = Deterministic(mu + tau * theta_offset)  dims=(school,)" in out
+    assert "+theta = mu + tau * theta_offset  dims=(school,)" in out
     assert " tau ~ HalfCauchy(5)" in out  # unchanged lines are context
-    assert " y ~ Normal(theta, <array (8,)>)  dims=(school,)  observed" in out
+    assert " y ~ Normal(theta, [15, 10, 16, 11, 9, 11, 10, 18])  dims=(school,)  observed" in out
     assert out[0] == "--- schools" and out[1] == "+++ schools (decenter)"
     # the plan follows the diff
     plan_rows = [line.split() for line in out if line.startswith("theta ")]

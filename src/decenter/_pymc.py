@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 
 import pymc as pm
 
@@ -28,9 +29,19 @@ import pymc as pm
 # (pymc/distributions/{continuous,distribution,timeseries,truncated}.py, pymc/logprob/).
 from pymc.distributions.continuous import TruncatedNormalRV  # noqa: F401  (re-exported)
 from pymc.distributions.distribution import (  # noqa: F401  (re-exported)
+    Distribution,
     SymbolicRandomVariable,
     _support_point,
     support_point,
+)
+
+# PyMC 6.4: the ops of LKJCholeskyCov (a private class: the function builds no Distribution)
+# and ZeroSumNormal (pymc/distributions/multivariate.py).
+from pymc.distributions.multivariate import (  # noqa: F401  (re-exported)
+    ZeroSumNormalRV,
+)
+from pymc.distributions.multivariate import (  # noqa: F401  (re-exported)
+    _LKJCholeskyCovRV as LKJCholeskyCovRV,
 )
 
 # PyMC 6.4: whether a RandomVariable node was built without an explicit size.
@@ -93,12 +104,37 @@ def default_value_transform(op, rv):
 
 
 def dist_name(op) -> str:
-    """A random variable op's distribution name, as PyMC prints it (``"Normal"``).
+    """A random variable op's distribution name, as a PyMC user writes it (``"MvNormal"``).
 
-    PyMC 6.4: the private ``RandomVariable._print_name`` = (plain, LaTeX); else the class name.
+    The PyMC distribution whose ``rv_type`` the op is (or derives from); PyMC 6.4's
+    ``LKJCholeskyCov`` is a function over the private ``_LKJCholeskyCovRV``. Else the op's
+    private ``RandomVariable._print_name`` = (plain, LaTeX), else the class name.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> dist_name(pm.MvNormal.dist([0, 0], [[1, 0], [0, 1]]).owner.op)
+    'MvNormal'
     """
+    names = _distribution_names()
+    for cls in type(op).__mro__:
+        if cls in names:
+            return names[cls]
     print_name = getattr(op, "_print_name", None)
     return print_name[0] if print_name else type(op).__name__.removesuffix("RV")
+
+
+@cache
+def _distribution_names() -> dict[type, str]:
+    names: dict[type, str] = {LKJCholeskyCovRV: "LKJCholeskyCov"}
+    # sorted: "LogNormal" before its alias "Lognormal"
+    for name in sorted(pm.distributions.__all__):
+        cls = getattr(pm.distributions, name, None)
+        if isinstance(cls, type) and issubclass(cls, Distribution):
+            rv_type = getattr(cls, "rv_type", None)
+            if isinstance(rv_type, type):
+                names.setdefault(rv_type, name)
+    return names
 
 
 @contextmanager

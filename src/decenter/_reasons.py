@@ -13,6 +13,7 @@ import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 
+from decenter._pymc import dist_name
 from decenter.families import Rule, find_rule
 from decenter.positivity import describe, scale_problem
 
@@ -27,8 +28,7 @@ def _family_name(rv: Variable) -> str:
     rule = find_rule(rv)
     if rule is not None:
         return rule.name
-    name = getattr(op, "name", None) or type(op).__name__
-    return str(name).removesuffix("_rv")
+    return dist_name(op)  # PyMC's name ("LKJCholeskyCov", "Mixture"), not the op's class
 
 
 def _unsupported_reason(rv: Variable) -> str:

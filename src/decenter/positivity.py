@@ -61,6 +61,7 @@ from pytensor.tensor.subtensor import AdvancedSubtensor, Subtensor
 from pytensor.tensor.variable import TensorConstant
 
 from decenter._exprtext import _const_text, _is_blockwise_matmul, _transposed, describe
+from decenter._pymc import dist_name
 
 __all__ = ["why_not_positive", "is_positive", "why_not_posdef", "scale_problem", "describe"]
 
@@ -83,12 +84,7 @@ _LOOK_THROUGH = (
 
 
 def _kind(rv: Variable) -> str:
-    op = rv.owner.op
-    printed = getattr(op, "_print_name", None)
-    if printed:
-        return str(printed[0])
-    name = getattr(op, "name", None) or type(op).__name__
-    return str(name).removesuffix("_rv").removesuffix("RV").lstrip("_")
+    return dist_name(rv.owner.op)  # PyMC's name: "MvNormal", "LKJCholeskyCov"
 
 
 def _label(var: Variable) -> str:

@@ -53,7 +53,8 @@ def run(args) -> int:
     new, plan = decenter.transform(model, return_plan=True)
 
     con.print(Rule("1. the model before and after (decenter diff)"))
-    print_diff(con, unified_diff(model, new, names=("radon (centered)", "radon (decenter)")))
+    names = ("radon (centered)", "radon (decenter)")
+    print_diff(con, unified_diff(model, new, plan=plan, names=names))
     con.print()
     print_plan(con, plan)
 

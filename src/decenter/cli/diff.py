@@ -48,13 +48,13 @@ def run(args) -> int:
     if args.format == "dot":
         sys.stdout.write(model_dot(model, new, plan=plan, labels=names) + "\n")
         return 0
-    lines = unified_diff(model, new, names=names)
+    lines = unified_diff(model, new, plan=plan, names=names)
     if args.format == "json":
         common.print_json(
             {
                 "target": args.target,
                 "before": model_lines(model),
-                "after": model_lines(new),
+                "after": model_lines(new, plan=plan, original=model),
                 "diff": lines,
                 "plan": plan.to_dict(),
             }

@@ -7,161 +7,18 @@ Examples
 >>> from decenter.examples.eight_schools import centered_model
 >>> m = centered_model()
 >>> [line for line in unified_diff(m, decenter.transform(m)) if line.startswith("+t")]
-['+theta_offset ~ Normal(0, 1)  dims=(school,)', '+theta = Deterministic(mu + tau * theta_offset)  dims=(school,)']
+['+theta_offset ~ Normal(0, 1)  dims=(school,)', '+theta = mu + tau * theta_offset  dims=(school,)']
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Any
 
-from decenter._pymc import dist_name
+from decenter.cli._dists import dist_text
+from decenter.cli._partial import partial_texts
+from decenter.cli._printer import Printer
 
 __all__ = ["model_lines", "model_dot", "unified_diff"]
-
-
-_BINARY = {
-    "Add": (" + ", 1),
-    "Sub": (" - ", 1),
-    "Mul": (" * ", 2),
-    "TrueDiv": (" / ", 2),
-    "IntDiv": (" // ", 2),
-    "Mod": (" % ", 2),
-    "Pow": (" ** ", 4),
-}
-_ATOM = 10
-
-
-def _const(value: Any) -> str:
-    import numpy as np
-
-    a = np.asarray(value)
-    if a.size == 1:
-        v = a.reshape(-1)[0]
-        return str(bool(v)) if a.dtype.kind == "b" else f"{v:.4g}"
-    if a.ndim == 1 and a.size <= 4:
-        return "[" + ", ".join(f"{v:.4g}" for v in a) + "]"
-    return f"<array {tuple(a.shape)}>"
-
-
-class _Printer:
-    """Model variables as short formulas: ``mu_b + sigma_b * b_offset``, ``a[county_idx]``."""
-
-    def __init__(self, model):
-        self.names = {var: name for name, var in model.named_vars.items()}
-
-    def dist(self, rv) -> str:
-        from pytensor.tensor.random.type import RandomType
-        from pytensor.tensor.type_other import NoneTypeT
-
-        op = rv.owner.op
-        try:
-            params = list(op.dist_params(rv.owner))
-        except Exception:
-            params = [x for x in rv.owner.inputs if not isinstance(x.type, RandomType | NoneTypeT)]
-        return f"{dist_name(op)}({', '.join(self.expr(p) for p in params)})"
-
-    def expr(self, var) -> str:
-        return self._expr(var)[0]
-
-    def definition(self, var) -> str:
-        """The formula of a named variable itself (not just its name)."""
-        name = self.names.pop(var, None)
-        try:
-            return self.expr(var)
-        finally:
-            if name is not None:
-                self.names[var] = name
-
-    def _wrap(self, var, min_prec: int) -> str:
-        text, prec = self._expr(var)
-        return f"({text})" if prec < min_prec else text
-
-    def _expr(self, var) -> tuple[str, int]:
-        from pytensor.compile.sharedvalue import SharedVariable
-        from pytensor.graph.basic import Constant
-        from pytensor.tensor.elemwise import DimShuffle, Elemwise
-
-        if var in self.names:
-            return self.names[var], _ATOM
-        if isinstance(var, Constant):
-            return _const(var.data), _ATOM
-        if isinstance(var, SharedVariable):
-            return var.name or "<shared>", _ATOM
-        if var.owner is None:
-            return var.name or "?", _ATOM
-        op, inputs = var.owner.op, var.owner.inputs
-        opname = type(op).__name__
-        if isinstance(op, DimShuffle):
-            inner = self._expr(inputs[0])
-            order = [i for i in op.new_order if i != "x"]
-            return (f"transpose({inner[0]})", _ATOM) if order != sorted(order) else inner
-        if opname in ("SpecifyShape", "SpecifyBroadcastable", "Unbroadcast", "ViewOp",
-                      "OutputGuard", "DeepCopyOp"):  # fmt: skip
-            return self._expr(inputs[0])
-        if opname == "Blockwise":  # a batched core op: print the core op
-            op, opname = op.core_op, type(op.core_op).__name__
-        if hasattr(op, "dist_params") and var.name is None:  # an unnamed .dist() inside a formula
-            return self.dist(var), _ATOM
-        if isinstance(op, Elemwise):
-            sname = type(op.scalar_op).__name__
-            if sname in ("Cast", "Identity") or sname.startswith("Convert"):
-                return self._expr(inputs[0])
-            if sname == "Second":  # fill: the value, broadcast
-                return self._expr(inputs[1])
-            if sname == "Neg":
-                return "-" + self._wrap(inputs[0], 3), 3
-            if sname in _BINARY:
-                sym, prec = _BINARY[sname]
-                parts = [self._wrap(inputs[0], prec + (sname == "Pow"))]
-                # the right operand of -, /, //, % binds tighter: a - (b - c)
-                right = prec + (sname not in ("Add", "Mul", "Pow"))
-                parts += [self._wrap(x, right) for x in inputs[1:]]
-                return sym.join(parts), prec
-            fname = sname.lower()
-            return f"{fname}({', '.join(self.expr(x) for x in inputs)})", _ATOM
-        if "Subtensor" in opname and "Inc" not in opname:
-            return f"{self._wrap(inputs[0], _ATOM)}[{self._indices(var)}]", _ATOM
-        if opname in ("Dot", "Matmul") and len(inputs) == 2:
-            return f"{self._wrap(inputs[0], 3)} @ {self._wrap(inputs[1], 3)}", 2
-        name = getattr(op, "name", None) or opname.lower()
-        args = [x for x in inputs if hasattr(x.type, "ndim")]
-        return f"{name}({', '.join(self.expr(x) for x in args)})", _ATOM
-
-    def _indices(self, var) -> str:
-        from pytensor.tensor.subtensor import Subtensor, indices_from_subtensor
-
-        op, inputs = var.owner.op, var.owner.inputs
-        if isinstance(op, Subtensor):
-            idx = indices_from_subtensor(inputs[1:], op.idx_list)
-        else:
-            idx = inputs[1:]
-        out = []
-        for i in idx:
-            if isinstance(i, slice):
-                parts = [
-                    "" if p is None else self.expr(p) if hasattr(p, "type") else str(p)
-                    for p in (i.start, i.stop, i.step)
-                ]
-                out.append(":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else ""))
-            elif (
-                hasattr(i, "owner")
-                and i.owner is not None
-                and type(i.owner.op).__name__ == "MakeSlice"
-            ):
-                parts = [self.expr(p) if not _is_none(p) else "" for p in i.owner.inputs]
-                out.append(":".join(parts[:2]) + (f":{parts[2]}" if parts[2] else ""))
-            elif _is_none(i):
-                out.append(":")
-            else:
-                out.append(self.expr(i) if hasattr(i, "type") else str(i))
-        return ", ".join(out)
-
-
-def _is_none(x) -> bool:
-    from pytensor.tensor.type_other import NoneTypeT
-
-    return x is None or isinstance(getattr(x, "type", None), NoneTypeT)
 
 
 def _shape_suffix(model, name: str, var) -> str:
@@ -177,8 +34,11 @@ def _shape_suffix(model, name: str, var) -> str:
     return ""
 
 
-def model_lines(model) -> list[str]:
+def model_lines(model, *, plan=None, original=None) -> list[str]:
     """The model as one line per named variable, in definition order.
+
+    With the ``plan`` that made ``model`` from ``original``, a partially centered variable is
+    written in its math, ``lam`` and ``unit`` named and summarised on a line below it.
 
     Examples
     --------
@@ -189,27 +49,53 @@ def model_lines(model) -> list[str]:
     ...     b = pm.Normal("b", 0, s, dims="g")
     ...     c = pm.Deterministic("c", 2 * b + 1, dims="g")
     >>> model_lines(m)
-    ['s ~ HalfNormal(0, 1)', 'b ~ Normal(0, s)  dims=(g,)', 'c = Deterministic(2 * b + 1)  dims=(g,)']
+    ['s ~ HalfNormal(1)', 'b ~ Normal(0, s)  dims=(g,)', 'c = 2 * b + 1  dims=(g,)']
     """
-    from decenter.graph import var_kind
-
-    printer = _Printer(model)
+    printer = Printer(model)
+    partial = _partial_texts(model, plan, original)
+    # kinds by set lookup (graph.var_kind scans the model's lists: quadratic over a model)
+    kinds = {}
+    for kind, group in (
+        ("potential", model.potentials),
+        ("deterministic", model.deterministics),
+        ("observed", model.observed_RVs),
+        ("free", model.free_RVs),
+    ):
+        kinds.update(dict.fromkeys(group, kind))
     lines = []
     for name, var in model.named_vars.items():
-        kind = var_kind(model, var)
+        kind = kinds.get(var, "data")
         suffix = _shape_suffix(model, name, var)
+        text, lam_line = partial.get(name, (None, None))
         if kind in ("free", "observed"):
-            line = f"{name} ~ {printer.dist(var)}{suffix}"
+            line = f"{name} ~ {text or dist_text(printer, var)}{suffix}"
             if kind == "observed":
                 line += "  observed"
         elif kind == "deterministic":
-            line = f"{name} = Deterministic({printer.definition(var)}){suffix}"
+            line = f"{name} = {text or printer.definition(var)}{suffix}"
         elif kind == "potential":
             line = f"{name} = Potential({printer.definition(var)})"
         else:
             line = f"{name} = Data{suffix}"
         lines.append(line)
+        if lam_line:
+            lines.append(lam_line)
     return lines
+
+
+def _partial_texts(model, plan, original) -> dict[str, tuple[str, str | None]]:
+    """name -> (the written text, the lam line under it) of each partially centered rewrite."""
+    if plan is None or original is None:
+        return {}
+    printers = (Printer(original), Printer(model))
+    taken = set(original.named_vars) | set(model.named_vars)
+    out = {}
+    for d in plan.rewrites:
+        texts = partial_texts(original, model, d, printers, taken)
+        if texts is not None:
+            out[d.new_name] = (texts[0], None)
+            out[d.name] = (texts[1], texts[2])
+    return out
 
 
 def model_dot(before, after, *, plan=None, labels: tuple[str, str] = ("before", "after")) -> str:
@@ -234,7 +120,7 @@ def model_dot(before, after, *, plan=None, labels: tuple[str, str] = ("before", 
         "potential": "shape=octagon",
         "data": 'shape=box, style="rounded,filled", fillcolor="#f2f2f2"',
     }
-    printers = {id(before): _Printer(before), id(after): _Printer(after)}
+    printers = {id(before): Printer(before), id(after): Printer(after)}
     out = ["digraph decenter {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=11];']
     for i, (model, label) in enumerate(zip((before, after), labels, strict=True)):
         g = model_graph(model)
@@ -245,7 +131,7 @@ def model_dot(before, after, *, plan=None, labels: tuple[str, str] = ("before", 
             var = model.named_vars[name]
             text = name
             if data["kind"] in ("free", "observed"):
-                text += "\n~ " + printers[id(model)].dist(var).split("(")[0]
+                text += "\n~ " + dist_text(printers[id(model)], var).split("(")[0]
             if data["dims"]:
                 text += "\n(" + ", ".join(map(str, data["dims"])) + ")"
             attrs = shapes.get(data["kind"], "")
@@ -265,9 +151,14 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def unified_diff(before, after, *, names: tuple[str, str] = ("before", "after")) -> list[str]:
-    """The models as a unified diff of :func:`model_lines`, the whole model as context."""
-    a, b = model_lines(before), model_lines(after)
+def unified_diff(
+    before, after, *, plan=None, names: tuple[str, str] = ("before", "after")
+) -> list[str]:
+    """The models as a unified diff of :func:`model_lines`, the whole model as context.
+
+    ``plan`` (the plan that made ``after``) writes partially centered rewrites in their math.
+    """
+    a, b = model_lines(before), model_lines(after, plan=plan, original=before)
     return list(
         difflib.unified_diff(
             a, b, fromfile=names[0], tofile=names[1], n=max(len(a), len(b)), lineterm=""
