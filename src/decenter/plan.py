@@ -40,6 +40,7 @@ from decenter._strategy import (  # noqa: F401  (FIT_STRATEGIES re-exported for 
     _static_shape,
 )
 from decenter.families import Rule, default_transform, find_rule
+from decenter.families._guard import can_guard
 from decenter.graph import free_parents, model_graph
 
 __all__ = ["Decision", "Plan", "plan", "with_lams", "check_model", "STRATEGIES"]
@@ -61,6 +62,9 @@ class Decision:
     #: the constant scale in whose units the partial centering is done (None: 1); the fit's
     #: scale, so that lam means the same whatever the units of the data (see decenter.auto)
     unit: Any = None
+    #: the Potential that rejects what the original rejects, when the scale is not provably
+    #: positive (``x_guard``; see decenter.families._guard); None: the scale is proven
+    guard: str | None = None
 
     @property
     def rewrite(self) -> bool:
@@ -135,6 +139,12 @@ class Plan:
         lines.append(
             f"{n} of {len(self.decisions)} free variables rewritten (strategy={self.strategy!r})."
         )
+        guarded = [f"{d.name} ({d.guard})" for d in self.rewrites if d.guard]
+        if guarded:
+            lines.append(
+                "guarded (scale not provably positive; a Potential rejects what the original "
+                "rejects): " + ", ".join(guarded)
+            )
         lines.extend(self.notes)
         return "\n".join(lines)
 
@@ -176,17 +186,18 @@ def _candidate(
     loc_p = free_parents(model, ls.loc, graph) if ls.loc is not None else []
     scale_p = free_parents(model, ls.scale, graph)
     keep.update(loc_parents=loc_p, scale_parents=scale_p)
+    unsafe = None
     if scale_p or (loc_p and include_loc_only):
-        unsafe = _unsafe_scale(model, rule, ls)
-        if unsafe:
+        unsafe = _unsafe_scale(model, rule, ls, guarded=can_guard(rule))
+        if unsafe and not can_guard(rule):
             return Decision(**keep, reason=unsafe), None
+    rewrite = {**keep, "action": "rewrite", "guard": "" if unsafe else None}
+    guarded = f"; {unsafe}" if unsafe else ""
     if scale_p:
-        return Decision(
-            **{**keep, "action": "rewrite"}, reason=f"scale depends on {_words(scale_p)}"
-        ), rule
+        return Decision(**rewrite, reason=f"scale depends on {_words(scale_p)}{guarded}"), rule
     if loc_p and include_loc_only:
-        reason = f"location depends on {_words(loc_p)} (include_loc_only=True)"
-        return Decision(**{**keep, "action": "rewrite"}, reason=reason), rule
+        reason = f"location depends on {_words(loc_p)} (include_loc_only=True){guarded}"
+        return Decision(**rewrite, reason=reason), rule
     if loc_p:
         reason = f"scale is constant, only the location depends on {_words(loc_p)}; include_loc_only=True rewrites it"
         return Decision(**keep, reason=reason), None
@@ -327,6 +338,12 @@ def _name_offsets(model: pm.Model, result: Plan) -> None:
     for d in result.rewrites:
         d.new_name = _unique_name(d.name + "_offset", taken)
         taken.add(d.new_name)
+    for d in result.decisions:
+        if d.guard is not None and d.rewrite:
+            d.guard = _unique_name(d.name + "_guard", taken)
+            taken.add(d.guard)
+        else:
+            d.guard = None
 
 
 def with_lams(
