@@ -37,6 +37,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -48,6 +49,7 @@ from decenter.curvature import CENTER_ABOVE, SCALE_QUANTILE, SNAP, Info, informa
 from decenter.families import find_rule
 from decenter.plan import FIT_STRATEGIES, Decision, Plan, with_lams
 from decenter.plan import plan as _base_plan
+from decenter.rewrite import first_pass
 
 __all__ = [
     "plan",
@@ -129,12 +131,41 @@ def plan(
     if not (isinstance(strategy, str) and strategy in FIT_STRATEGIES):
         return _base_plan(model, var_names, strategy=strategy, **kw)
     base = _base_plan(model, var_names, strategy="noncentered", **kw)
+    again = _as_first_pass(model, base, strategy)
+    if again is not None:
+        return again
     random_seed = seed_int(random_seed)
     lams, units, notes, fit = choose_lams(model, base, strategy=strategy, random_seed=random_seed)
     result = with_lams(model, base, lams, strategy, units)
     result.notes = notes + result.notes
     result.fit = fit
     return result
+
+
+def _as_first_pass(model: pm.Model, base: Plan, strategy: str) -> Plan | None:
+    """On a model decenter made with the same strategy, the first pass's decisions for the
+    variables it left centered (lam = 1), when those are all the candidates: the same fit,
+    the same lam (see :func:`decenter.rewrite.first_pass`); else None (fit again)."""
+    first = first_pass(model)
+    if first is None or first.strategy != strategy:
+        return None
+    before = {d.name: d for d in first.decisions}
+    if not all(_left_centered(before.get(d.name)) for d in base.rewrites):
+        return None
+    decisions = []
+    for d in base.decisions:
+        if d.rewrite:
+            d = copy.copy(before[d.name])
+            d.reason += " (the first pass, whose fit this model comes from)"
+        decisions.append(d)
+    notes = [f"{strategy}: this model was made by decenter with strategy={strategy!r}: "]
+    notes[0] += "the variables it left centered keep that decision; nothing was fitted"
+    return Plan(decisions, strategy=strategy, notes=notes + list(base.notes), fit=first.fit)
+
+
+def _left_centered(d: Decision | None) -> bool:
+    """Kept because the fit chose lam = 1 (:func:`decenter.plan._apply_lam`)."""
+    return d is not None and not d.rewrite and d.reason.endswith("): left centered")
 
 
 def choose_lams(
