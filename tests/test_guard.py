@@ -172,7 +172,9 @@ def test_verify_catches_an_mvnormal_rewrite_without_its_guard():
         ok = pt.all(pt.isfinite(chol))
         z = pm.Normal("ab_offset", 0.0, 1.0, dims=("group", "coef"))
         ab = pm.Deterministic("ab", (pt.switch(ok, chol, pt.eye(2)) @ z.T).T)
-        pm.Normal("y", ab.sum(-1), 1.0, observed=np.random.default_rng(0).normal(size=6), dims="group")
+        pm.Normal(
+            "y", ab.sum(-1), 1.0, observed=np.random.default_rng(0).normal(size=6), dims="group"
+        )
     report = decenter.verify(m, mutant, random_seed=0, **FAST)
     check = report["change_of_variables"]
     assert not check.passed, check.message

@@ -112,3 +112,12 @@ def _offsets_of(model: pm.Model) -> dict[str, str]:
         if base != rv.name and base in dets:
             out[rv.name] = base
     return out
+
+
+def _guard_note(rewrites) -> list[str]:
+    """The line under the plan's table that names the guarded variables and their Potentials."""
+    guarded = [f"{d.name} ({d.guard})" for d in rewrites if d.guard]
+    if not guarded:
+        return []
+    why = "guarded (scale not provably positive; a Potential rejects what the original rejects)"
+    return [f"{why}: " + ", ".join(guarded)]

@@ -25,6 +25,7 @@ from pytensor.graph.basic import Variable
 from decenter._args import RandomSeed, names_of, seed_int, var_names_arg
 from decenter._reasons import (
     _family_name,
+    _guard_note,
     _offsets_of,
     _same_transform,
     _unsafe_scale,
@@ -139,12 +140,7 @@ class Plan:
         lines.append(
             f"{n} of {len(self.decisions)} free variables rewritten (strategy={self.strategy!r})."
         )
-        guarded = [f"{d.name} ({d.guard})" for d in self.rewrites if d.guard]
-        if guarded:
-            lines.append(
-                "guarded (scale not provably positive; a Potential rejects what the original "
-                "rejects): " + ", ".join(guarded)
-            )
+        lines.extend(_guard_note(self.rewrites))
         lines.extend(self.notes)
         return "\n".join(lines)
 
@@ -338,12 +334,10 @@ def _name_offsets(model: pm.Model, result: Plan) -> None:
     for d in result.rewrites:
         d.new_name = _unique_name(d.name + "_offset", taken)
         taken.add(d.new_name)
-    for d in result.decisions:
-        if d.guard is not None and d.rewrite:
-            d.guard = _unique_name(d.name + "_guard", taken)
-            taken.add(d.guard)
-        else:
-            d.guard = None
+    for d in result.decisions:  # the guard's Potential (see decenter.families._guard)
+        d.guard = _unique_name(d.name + "_guard", taken) if d.guard is not None else None
+        d.guard = d.guard if d.rewrite else None
+        taken.add(d.guard)
 
 
 def with_lams(
