@@ -63,9 +63,7 @@ class Decision:
     #: the constant scale in whose units the partial centering is done (None: 1); the fit's
     #: scale, so that lam means the same whatever the units of the data (see decenter.auto)
     unit: Any = None
-    #: the Potential that rejects what the original rejects, when the scale is not provably
-    #: positive (``x_guard``; see decenter.families._guard); None: the scale is proven
-    guard: str | None = None
+    guard: str | None = None  # the Potential of an unproven scale (decenter.families._guard)
 
     @property
     def rewrite(self) -> bool:
@@ -104,6 +102,10 @@ class Plan:
     def rewrites(self) -> list[Decision]:
         return [d for d in self.decisions if d.rewrite]
 
+    @property
+    def guard_notes(self) -> list[str]:  # a line naming the guarded variables, if any
+        return _guard_note(self.rewrites)
+
     def __getitem__(self, name: str) -> Decision:
         for d in self.decisions:
             if d.name == name:
@@ -140,8 +142,7 @@ class Plan:
         lines.append(
             f"{n} of {len(self.decisions)} free variables rewritten (strategy={self.strategy!r})."
         )
-        lines.extend(_guard_note(self.rewrites))
-        lines.extend(self.notes)
+        lines.extend(self.guard_notes + self.notes)
         return "\n".join(lines)
 
     def _repr_pretty_(self, p, cycle):  # IPython
@@ -331,13 +332,12 @@ def _name_offsets(model: pm.Model, result: Plan) -> None:
     """The standardized variable of ``x`` is ``x_offset`` whatever its lam (``x_offset_1``, ...
     if the model already has that name), so names do not change with the data or the seed."""
     taken = set(model.named_vars)
-    for d in result.rewrites:
+    for d in result.rewrites:  # and the guard's Potential (see decenter.families._guard)
         d.new_name = _unique_name(d.name + "_offset", taken)
-        taken.add(d.new_name)
-    for d in result.decisions:  # the guard's Potential (see decenter.families._guard)
-        d.guard = _unique_name(d.name + "_guard", taken) if d.guard is not None else None
+        d.guard = None if d.guard is None else _unique_name(d.name + "_guard", {*taken, d.new_name})
+        taken.update((d.new_name, d.guard))
+    for d in result.decisions:
         d.guard = d.guard if d.rewrite else None
-        taken.add(d.guard)
 
 
 def with_lams(
