@@ -37,7 +37,6 @@ True
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -47,9 +46,9 @@ import pymc as pm
 
 from decenter.curvature import CENTER_ABOVE, SCALE_QUANTILE, SNAP, Info, information
 from decenter.families import find_rule
-from decenter.plan import FIT_STRATEGIES, Decision, Plan, with_lams
+from decenter.graph import model_graph
+from decenter.plan import FIT_STRATEGIES, Decision, Plan, _candidate, with_lams
 from decenter.plan import plan as _base_plan
-from decenter.rewrite import first_pass
 
 __all__ = [
     "plan",
@@ -131,41 +130,38 @@ def plan(
     if not (isinstance(strategy, str) and strategy in FIT_STRATEGIES):
         return _base_plan(model, var_names, strategy=strategy, **kw)
     base = _base_plan(model, var_names, strategy="noncentered", **kw)
-    again = _as_first_pass(model, base, strategy)
-    if again is not None:
-        return again
     random_seed = seed_int(random_seed)
-    lams, units, notes, fit = choose_lams(model, base, strategy=strategy, random_seed=random_seed)
+    fit_plan = _fit_plan(model, base, include_loc_only)
+    lams, units, notes, fit = choose_lams(
+        model, fit_plan, strategy=strategy, random_seed=random_seed
+    )
     result = with_lams(model, base, lams, strategy, units)
     result.notes = notes + result.notes
     result.fit = fit
     return result
 
 
-def _as_first_pass(model: pm.Model, base: Plan, strategy: str) -> Plan | None:
-    """On a model decenter made with the same strategy, the first pass's decisions for the
-    variables it left centered (lam = 1), when those are all the candidates: the same fit,
-    the same lam (see :func:`decenter.rewrite.first_pass`); else None (fit again)."""
-    first = first_pass(model)
-    if first is None or first.strategy != strategy:
-        return None
-    before = {d.name: d for d in first.decisions}
-    if not all(_left_centered(before.get(d.name)) for d in base.rewrites):
-        return None
+def _fit_plan(model: pm.Model, base: Plan, include_loc_only: bool) -> Plan:
+    """``base`` plus decenter's own partially centered offsets as candidates of the fit.
+
+    On a model decenter made, ``x_offset ~ D(lam loc / u, (scale / u)**lam)`` is kept (it is
+    rewritten already), but the fit must not see it partially centered: the fit is of the
+    fully non-centered model, and non-centering ``x_offset`` as well gives back
+    ``x = loc + scale * z``, the first pass's fit model (and ``s**2 I`` of ``x_offset`` is
+    that of ``x``), so a variable the first pass left centered gets the same lam. Only when
+    ``base`` has candidates: otherwise nothing is fitted.
+    """
+    own = {d.name for d in base.decisions if d.reason.startswith("already reparameterized by")}
+    if not own or not base.rewrites:
+        return base
+    graph = model_graph(model)
     decisions = []
     for d in base.decisions:
-        if d.rewrite:
-            d = copy.copy(before[d.name])
-            d.reason += " (the first pass, whose fit this model comes from)"
+        if d.name in own:
+            again, _ = _candidate(model, model[d.name], include_loc_only, graph)
+            d = again if again.rewrite else d
         decisions.append(d)
-    notes = [f"{strategy}: this model was made by decenter with strategy={strategy!r}: "]
-    notes[0] += "the variables it left centered keep that decision; nothing was fitted"
-    return Plan(decisions, strategy=strategy, notes=notes + list(base.notes), fit=first.fit)
-
-
-def _left_centered(d: Decision | None) -> bool:
-    """Kept because the fit chose lam = 1 (:func:`decenter.plan._apply_lam`)."""
-    return d is not None and not d.rewrite and d.reason.endswith("): left centered")
+    return Plan(decisions, strategy=base.strategy)
 
 
 def choose_lams(

@@ -36,7 +36,7 @@ from decenter.families import default_transform, find_rule
 from decenter.families._guard import guard_logp, guarded
 from decenter.plan import Plan
 
-__all__ = ["apply_plan", "first_pass"]
+__all__ = ["apply_plan"]
 
 
 def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
@@ -94,34 +94,7 @@ def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
     new.name, new.check_bounds = model.name, model.check_bounds
     _restore_order(model, new, plan)
     _restore_initvals(new, plan, initvals)
-    setattr(new, _FIRST_PASS, (plan, tuple(new.named_vars)))
     return new
-
-
-_FIRST_PASS = "_decenter_first_pass"
-
-
-def first_pass(model: pm.Model) -> Plan | None:
-    """The plan that made ``model`` (from :func:`apply_plan`), while the model is unchanged.
-
-    A second pass of a data-informed strategy on a model decenter made asks the first pass
-    for the variables it left centered: their fit was of the original model, which the new
-    model (partially centered offsets in place) no longer is, so fitting again could move a
-    decision the first pass made on the same model and data. A model changed since (a
-    variable added or removed) has no first pass.
-
-    Examples
-    --------
-    >>> import decenter
-    >>> from decenter.examples.radon import centered_model
-    >>> m = centered_model()
-    >>> first_pass(m) is None, first_pass(decenter.transform(m)).strategy
-    (True, 'auto')
-    """
-    record = getattr(model, _FIRST_PASS, None)
-    if record is None or record[1] != tuple(model.named_vars):
-        return None
-    return record[0]
 
 
 class _LinearFunctionGraph(FunctionGraph):
