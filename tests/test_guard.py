@@ -48,6 +48,19 @@ def gp_latent() -> pm.Model:
     return m
 
 
+def gp_per_region() -> pm.Model:
+    """A hierarchical GP: one latent ``f`` per region, a batch of covariances (3, 6, 6)."""
+    x = np.linspace(0, 1, 6)
+    d = x[:, None] - x[None, :]
+    with pm.Model(coords={"region": range(3)}) as m:
+        eta = pm.HalfNormal("eta", 1.0, dims="region")
+        ell = pm.Gamma("ell", 2.0, 4.0)
+        k = eta[:, None, None] ** 2 * pt.exp(-0.5 * d**2 / ell**2) + 1e-6 * np.eye(6)
+        f = pm.MvNormal("f", 0.0, k, shape=(3, 6))
+        pm.Normal("y", f, 0.3, observed=np.sin(6 * x)[None, :].repeat(3, 0))
+    return m
+
+
 def car_scale() -> pm.Model:
     """A precision-parameterized scale, ``sigma = abs(tau)**-0.5 * sign(tau)``."""
     with pm.Model() as m:
@@ -75,6 +88,7 @@ PATTERNS = {
         None,
     ),
     "gp_latent": (gp_latent, "f", None, None),
+    "gp_per_region": (gp_per_region, "f", None, None),
     "car_scale": (car_scale, "b", {"tau": -1.0, "b": np.zeros(5)}, {"b_offset": np.zeros(5)}),
     "normal_hyper": (normal_hyper, "b", {"s": -0.5, "b": np.zeros(3)}, {"b_offset": np.zeros(3)}),
 }
