@@ -10,6 +10,7 @@ MODULES = [
     "decenter.graph",
     "decenter.families",
     "decenter.families._extra",
+    "decenter.families._guard",
     "decenter.plan",
     "decenter.examples.radon",
     "decenter.examples.eight_schools",

@@ -1,6 +1,6 @@
 """decenter.positivity (issue 13): a rewrite never opens a region the model forbids.
 
-The proof on each construct (proven and not proven), plan() keeping what cannot be proven
+The proof on each construct (proven and not proven), plan() guarding what cannot be proven
 with the reason, and a property: on generated models whose scales cannot be proven positive
 (Normal, StudentT, products and differences of unbounded variables), the original and the
 transformed model give -inf at the same points.
@@ -157,22 +157,37 @@ def test_describe_is_readable():
     assert describe(1 / s) == "1 / sigma_b"
 
 
-# --- plan keeps what it cannot prove --------------------------------------------------------
+# --- plan guards what it cannot prove --------------------------------------------------------
 
 
-def test_issue_example_is_kept_and_logp_agrees():
-    """The issue's minimal case: b ~ Normal(0, s), s ~ Normal(1, 1)."""
+def test_issue_example_is_guarded_and_logp_agrees():
+    """The issue's minimal case: b ~ Normal(0, s), s ~ Normal(1, 1): rewritten with a guard."""
     with pm.Model() as m:
         s = pm.Normal("s", 1, 1)
         pm.Normal("b", 0, s)
     d = decenter.plan(m)["b"]
-    assert d.action == "keep"
-    assert d.reason.startswith("scale s is not provably positive (s is Normal")
-    assert "which the original rejects" in d.reason
+    assert d.action == "rewrite" and d.guard == "b_guard"
+    assert "scale s is not provably positive (s is Normal" in d.reason
+    assert "guarded, the new model rejects a scale <= 0 as the original does" in d.reason
     new = decenter.transform(m)
+    assert [p.name for p in new.potentials] == ["b_guard"]
     lp_o, lp_n = m.compile_logp(), new.compile_logp()
-    point = {"s": -0.5, "b": 0.3}
-    assert lp_o(point) == -np.inf and lp_n(point) == -np.inf
+    dlp_n = new.compile_dlogp()
+    for s_value in (-0.5, 0.0, -np.inf):
+        assert lp_o({"s": s_value, "b": 0.3}) == -np.inf
+        assert lp_n({"s": s_value, "b_offset": 0.3}) == -np.inf
+    # inside the support the guard adds 0 and leaves the gradient finite
+    assert np.isfinite(lp_n({"s": 0.5, "b_offset": 0.3}))
+    assert np.all(np.isfinite(dlp_n({"s": -0.5, "b_offset": 0.3})))
+
+
+def test_proven_scales_carry_no_guard():
+    from decenter.examples.radon import centered_model
+
+    m = centered_model()
+    p = decenter.plan(m)
+    assert [d.guard for d in p.rewrites] == [None, None]
+    assert decenter.transform(m).potentials == []
 
 
 def test_reasons_name_the_unprovable_piece():
@@ -184,9 +199,10 @@ def test_reasons_name_the_unprovable_piece():
         pm.Gamma("frailty", 2.0, r, shape=4)  # a rate with a Normal hyperprior
         pm.StudentT("c", nu=4, mu=0, sigma=pt.exp(z) + sigma_b, shape=2)  # provable: rewritten
     p = decenter.plan(m)
-    assert p["b"].reason.startswith("scale sigma_b * z is not provably positive (z is Normal")
-    assert p["frailty"].reason.startswith("scale 1 / r is not provably positive (r is Normal")
-    assert [d.name for d in p.rewrites] == ["c"]
+    assert "scale sigma_b * z is not provably positive (z is Normal" in p["b"].reason
+    assert "scale 1 / r is not provably positive (r is Normal" in p["frailty"].reason
+    assert [d.name for d in p.rewrites] == ["b", "frailty", "c"]
+    assert [d.guard for d in p.rewrites] == ["b_guard", "frailty_guard", None]
 
 
 def test_include_loc_only_checks_the_constant_scale_too():
@@ -229,7 +245,8 @@ def test_no_rewrite_opens_a_forbidden_region(family, kind, size):
             eta = pt.log(x) if family == "LogNormal" else x
         pm.Normal("y", eta, 1.0, observed=np.full(max(size, 1), 0.2) if size else 0.2)
     p = decenter.plan(m)
-    assert p["x"].rewrite == provable, p["x"].reason
+    assert p["x"].rewrite, p["x"].reason
+    assert (p["x"].guard is None) == provable, p["x"].reason
     if not provable:
         assert "not provably positive" in p["x"].reason
     new = decenter.transform(m)

@@ -506,15 +506,17 @@ def test_wide_priors_are_verified(make, seed):
     assert report.verdict == "equivalent", str(report)
 
 
-def test_gamma_frailty_with_normal_rate_is_kept_and_verified():
-    """A rate with a Normal hyperprior cannot be proven positive: kept, and verify (which
-    evaluates points with rate < 0) says equivalent instead of raising ParameterValueError."""
+def test_gamma_frailty_with_normal_rate_is_guarded_and_verified():
+    """A rate with a Normal hyperprior cannot be proven positive: rewritten with a guard, and
+    verify (which evaluates points with rate < 0) says equivalent instead of raising
+    ParameterValueError."""
     with pm.Model() as m:
         r = pm.Normal("r", 1, 1)
         f = pm.Gamma("frailty", 2.0, r, shape=5)
         pm.Poisson("y", f, observed=np.arange(5))
     p = decenter.plan(m)
-    assert p.rewrites == [] and "not provably positive (r is Normal" in p["frailty"].reason
+    assert [d.guard for d in p.rewrites] == ["frailty_guard"]
+    assert "not provably positive (r is Normal" in p["frailty"].reason
     report = verify(m, decenter.transform(m), **FAST)
     assert report["change_of_variables"].passed, str(report)
 

@@ -75,14 +75,24 @@ def _same_attr(x, y) -> bool:
     return all(_same_attr(c.cell_contents, d.cell_contents) for c, d in cells)
 
 
-def _unsafe_scale(model: pm.Model, rule: Rule, ls) -> str | None:
-    """Why the rewrite could accept a point the original rejects (decenter.positivity)."""
+def _unsafe_scale(model: pm.Model, rule: Rule, ls, guarded: bool = False) -> str | None:
+    """Why the rewrite could accept a point the original rejects (decenter.positivity); with
+    ``guarded``, the same fact and what the guard does about it."""
     why = scale_problem(rule, ls, model)
     if why is None:
         return None
     text = describe(ls.scale)
     because = "" if why.startswith(f"{text} is not known") else f" ({why})"
-    if rule.name == "MvNormal":
+    mv = rule.name == "MvNormal"
+    what = "covariance" if mv else "scale"
+    proof = "positive definite" if mv else "positive"
+    if guarded:
+        rejects = "a covariance without a Cholesky factor" if mv else "a scale <= 0"
+        return (
+            f"{what} {text} is not provably {proof}{because}: guarded, the new model rejects "
+            f"{rejects} as the original does"
+        )
+    if mv:
         return (
             f"covariance {text} is not provably positive definite{because}; rewriting it "
             "would accept covariances the original rejects"
@@ -102,3 +112,12 @@ def _offsets_of(model: pm.Model) -> dict[str, str]:
         if base != rv.name and base in dets:
             out[rv.name] = base
     return out
+
+
+def _guard_note(rewrites) -> list[str]:
+    """The line under the plan's table that names the guarded variables and their Potentials."""
+    guarded = [f"{d.name} ({d.guard})" for d in rewrites if d.guard]
+    if not guarded:
+        return []
+    why = "guarded (scale not provably positive; a Potential rejects what the original rejects)"
+    return [f"{why}: " + ", ".join(guarded)]

@@ -46,7 +46,8 @@ import pymc as pm
 
 from decenter.curvature import CENTER_ABOVE, SCALE_QUANTILE, SNAP, Info, information
 from decenter.families import find_rule
-from decenter.plan import FIT_STRATEGIES, Decision, Plan, with_lams
+from decenter.graph import model_graph
+from decenter.plan import FIT_STRATEGIES, Decision, Plan, _candidate, with_lams
 from decenter.plan import plan as _base_plan
 from decenter.render import plural
 
@@ -131,11 +132,37 @@ def plan(
         return _base_plan(model, var_names, strategy=strategy, **kw)
     base = _base_plan(model, var_names, strategy="noncentered", **kw)
     random_seed = seed_int(random_seed)
-    lams, units, notes, fit = choose_lams(model, base, strategy=strategy, random_seed=random_seed)
+    fit_plan = _fit_plan(model, base, include_loc_only)
+    lams, units, notes, fit = choose_lams(
+        model, fit_plan, strategy=strategy, random_seed=random_seed
+    )
     result = with_lams(model, base, lams, strategy, units)
     result.notes = notes + result.notes
     result.fit = fit
     return result
+
+
+def _fit_plan(model: pm.Model, base: Plan, include_loc_only: bool) -> Plan:
+    """``base`` plus decenter's own partially centered offsets as candidates of the fit.
+
+    On a model decenter made, ``x_offset ~ D(lam loc / u, (scale / u)**lam)`` is kept (it is
+    rewritten already), but the fit must not see it partially centered: the fit is of the
+    fully non-centered model, and non-centering ``x_offset`` as well gives back
+    ``x = loc + scale * z``, the first pass's fit model (and ``s**2 I`` of ``x_offset`` is
+    that of ``x``), so a variable the first pass left centered gets the same lam. Only when
+    ``base`` has candidates: otherwise nothing is fitted.
+    """
+    own = {d.name for d in base.decisions if d.reason.startswith("already reparameterized by")}
+    if not own or not base.rewrites:
+        return base
+    graph = model_graph(model)
+    decisions = []
+    for d in base.decisions:
+        if d.name in own:
+            again, _ = _candidate(model, model[d.name], include_loc_only, graph)
+            d = again if again.rewrite else d
+        decisions.append(d)
+    return Plan(decisions, strategy=base.strategy)
 
 
 def choose_lams(

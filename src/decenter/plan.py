@@ -26,6 +26,7 @@ from decenter._args import RandomSeed, check_bool, names_of, seed_int, var_names
 from decenter._notebook import plan_frame, plan_html
 from decenter._reasons import (
     _family_name,
+    _guard_note,
     _offsets_of,
     _same_transform,
     _unsafe_scale,
@@ -41,6 +42,7 @@ from decenter._strategy import (  # noqa: F401  (FIT_STRATEGIES re-exported for 
     _static_shape,
 )
 from decenter.families import Rule, default_transform, find_rule
+from decenter.families._guard import can_guard
 from decenter.graph import free_parents, model_graph
 
 __all__ = ["Decision", "Plan", "plan", "with_lams", "check_model", "STRATEGIES"]
@@ -62,6 +64,7 @@ class Decision:
     #: the constant scale in whose units the partial centering is done (None: 1); the fit's
     #: scale, so that lam means the same whatever the units of the data (see decenter.auto)
     unit: Any = None
+    guard: str | None = None  # the Potential of an unproven scale (decenter.families._guard)
 
     @property
     def rewrite(self) -> bool:
@@ -104,6 +107,10 @@ class Plan:
     def rewrites(self) -> list[Decision]:
         return [d for d in self.decisions if d.rewrite]
 
+    @property
+    def guard_notes(self) -> list[str]:  # a line naming the guarded variables, if any
+        return _guard_note(self.rewrites)
+
     def __getitem__(self, name: str) -> Decision:
         for d in self.decisions:
             if d.name == name:
@@ -140,7 +147,7 @@ class Plan:
         lines.append(
             f"{n} of {len(self.decisions)} free variables rewritten (strategy={self.strategy!r})."
         )
-        lines.extend(self.notes)
+        lines.extend(self.guard_notes + self.notes)
         return "\n".join(lines)
 
     def _repr_pretty_(self, p, cycle):  # IPython
@@ -188,17 +195,18 @@ def _candidate(
     loc_p = free_parents(model, ls.loc, graph) if ls.loc is not None else []
     scale_p = free_parents(model, ls.scale, graph)
     keep.update(loc_parents=loc_p, scale_parents=scale_p)
+    unsafe = None
     if scale_p or (loc_p and include_loc_only):
-        unsafe = _unsafe_scale(model, rule, ls)
-        if unsafe:
+        unsafe = _unsafe_scale(model, rule, ls, guarded=can_guard(rule))
+        if unsafe and not can_guard(rule):
             return Decision(**keep, reason=unsafe), None
+    rewrite = {**keep, "action": "rewrite", "guard": "" if unsafe else None}
+    guarded = f"; {unsafe}" if unsafe else ""
     if scale_p:
-        return Decision(
-            **{**keep, "action": "rewrite"}, reason=f"scale depends on {_words(scale_p)}"
-        ), rule
+        return Decision(**rewrite, reason=f"scale depends on {_words(scale_p)}{guarded}"), rule
     if loc_p and include_loc_only:
-        reason = f"location depends on {_words(loc_p)} (include_loc_only=True)"
-        return Decision(**{**keep, "action": "rewrite"}, reason=reason), rule
+        reason = f"location depends on {_words(loc_p)} (include_loc_only=True){guarded}"
+        return Decision(**rewrite, reason=reason), rule
     if loc_p:
         reason = f"scale is constant, only the location depends on {_words(loc_p)}; include_loc_only=True rewrites it"
         return Decision(**keep, reason=reason), None
@@ -337,9 +345,12 @@ def _name_offsets(model: pm.Model, result: Plan) -> None:
     """The standardized variable of ``x`` is ``x_offset`` whatever its lam (``x_offset_1``, ...
     if the model already has that name), so names do not change with the data or the seed."""
     taken = set(model.named_vars)
-    for d in result.rewrites:
+    for d in result.rewrites:  # and the guard's Potential (see decenter.families._guard)
         d.new_name = _unique_name(d.name + "_offset", taken)
-        taken.add(d.new_name)
+        d.guard = None if d.guard is None else _unique_name(d.name + "_guard", {*taken, d.new_name})
+        taken.update((d.new_name, d.guard))
+    for d in result.decisions:
+        d.guard = d.guard if d.rewrite else None
 
 
 def with_lams(

@@ -153,7 +153,7 @@ def print_plan(con, plan) -> None:
     con.print(
         Text(f"{n} of {len(plan.decisions)} free variables rewritten (strategy={plan.strategy!r}).")
     )
-    for note in plan.notes:
+    for note in [*getattr(plan, "guard_notes", []), *plan.notes]:
         con.print(Text(note))
 
 

@@ -33,6 +33,7 @@ from pytensor.graph.utils import MissingInputError
 
 from decenter._pymc import initvals_hidden, reorder_model
 from decenter.families import default_transform, find_rule
+from decenter.families._guard import guard_logp, guarded
 from decenter.plan import Plan
 
 __all__ = ["apply_plan"]
@@ -75,9 +76,12 @@ def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
                 "Your model is unchanged; decenter.plan(model) still lists the candidates."
             ) from err
 
-    replacements = [
-        (memo[model[d.name]], _replacement(memo[model[d.name]], d)) for d in plan.rewrites
-    ]
+    replacements = []
+    for d in plan.rewrites:
+        x, guard = _replacement(memo[model[d.name]], d)
+        replacements.append((memo[model[d.name]], x))
+        if guard is not None:  # before the replacements, which then redirect it as well
+            fgraph.add_output(model_potential(guard, d.guard), import_missing=True)
     # Children first (reverse topological order): a child's replacement reads its location and
     # scale from its parent's ModelFreeRV, which is still in the graph when the child is
     # imported; replacing the parent afterwards redirects the child's new expression too.
@@ -247,11 +251,16 @@ def _model_var_replacements(
     return tuple(zip(fgraph.outputs, new_vars, strict=True))
 
 
-def _replacement(model_var: Variable, d) -> Variable:
-    """``ModelDeterministic(x)`` of the forward map of a new standardized free variable."""
+def _replacement(model_var: Variable, d) -> tuple[Variable, Variable | None]:
+    """``ModelDeterministic(x)`` of the forward map of a new standardized free variable, and
+    the guard's log density when the plan asks for one (decenter.families._guard)."""
     rv = model_var.owner.inputs[0]
     rule = find_rule(rv)
     ls = rule.read(rv)
+    guard = None
+    if d.guard:
+        ls, ok = guarded(rule, ls)
+        guard = guard_logp(ok)
     lam, kw = None, {}
     if d.lam is not None:
         lam = pt.as_tensor(np.asarray(d.lam, dtype=rv.dtype))
@@ -265,7 +274,7 @@ def _replacement(model_var: Variable, d) -> Variable:
     value_type = eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
     eta_var = model_free_rv(eta, value_type(name=value_name), transform, d.new_name, *d.dims)
     x = pt.cast(rule.forward(ls, eta_var, lam, **kw), rv.dtype)
-    return model_deterministic(x, d.name, *d.dims)
+    return model_deterministic(x, d.name, *d.dims), guard
 
 
 def _restore_order(old: pm.Model, new: pm.Model, plan: Plan) -> None:

@@ -10,7 +10,9 @@
 ``change_of_variables`` (:mod:`decenter.verify.identity`, :mod:`~decenter.verify.jacobian`,
 :mod:`~decenter.verify.judge`)
     The exact check: at random points ``u`` of the candidate's unconstrained space,
-    ``logp_candidate(u) = logp_original(y(u)) + log|det dy/du| + c`` with one constant ``c``.
+    ``logp_candidate(u) = logp_original(y(u)) + log|det dy/du| + c`` with one constant ``c``;
+    and at probe points (:mod:`~decenter.verify.probes`) the candidate rejects (log density
+    -inf) wherever the original does.
 ``distribution`` (:mod:`decenter.verify.distribution`)
     Prior draws of every original variable (free, Deterministic, observed) agree between the
     two models: two-sample Kolmogorov-Smirnov tests on a few projections of each variable,

@@ -30,6 +30,7 @@ from decenter.render import plural
 from decenter.verify._common import cause, compile_fn, is_float
 from decenter.verify.jacobian import Block, blocks, dependencies, diag_ok, logabsdet
 from decenter.verify.judge import judge, too_large
+from decenter.verify.probes import probe
 from decenter.verify.report import Check, unchecked
 from decenter.verify.structure import Structure
 
@@ -297,6 +298,9 @@ def change_of_variables(
             f"could not check: only {len(points)} of {n_points} points could be evaluated ({why})",
             **info,
         )
+    rejects = probe(fn, w_val, m.c_vals, st.ip_candidate, n_o, n_c)
+    if rejects is not None:
+        return rejects
     ld = _classify(m, st, res1, max_dense)
     big = [b for b in m.blocks if b.kind == "too large"]
     if big:
