@@ -8,6 +8,7 @@ import importlib
 
 from decenter.cli.options import MAX_CHAINS, MAX_DRAWS, MAX_SEED, CliError, add_common, int_in
 
+
 def add_parser(sub) -> None:
     from decenter.bench import STRATEGIES, SUITES
 

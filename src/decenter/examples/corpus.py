@@ -111,9 +111,7 @@ PATTERN: dict[str, str] = {
     **dict.fromkeys(
         ("pastes", "dyestuff2", "machines", "oats", "scotssec", "insteval", "rail"), "nested"
     ),
-    **dict.fromkeys(
-        ("orthodont", "oxboys", "mathach", "sitka", "chickweight", "early"), "slopes"
-    ),
+    **dict.fromkeys(("orthodont", "oxboys", "mathach", "sitka", "chickweight", "early"), "slopes"),
     **dict.fromkeys(("esoph", "insectsprays", "chickwts", "toothgrowth", "cake"), "zerosum"),
     **dict.fromkeys(("bcg", "smoking", "gcsemv", "lsat", "sp500"), "other"),
 }

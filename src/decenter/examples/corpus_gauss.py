@@ -275,7 +275,9 @@ def chickweight() -> pm.Model:
         mean = mu + pt.stack([pt.zeros(50), b_diet[diet]], axis=1)
         ab = pm.MvNormal("ab", mean, chol=chol, dims=("chick", "coef"))
         sigma = pm.HalfNormal("sigma", 0.5)
-        pm.Normal("log_weight", ab[chick, 0] + ab[chick, 1] * time, sigma, observed=np.log(df["weight"]))
+        pm.Normal(
+            "log_weight", ab[chick, 0] + ab[chick, 1] * time, sigma, observed=np.log(df["weight"])
+        )
     return model
 
 

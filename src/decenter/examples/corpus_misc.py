@@ -17,7 +17,6 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from decenter.examples.corpus_glmm import _std
 from decenter.examples.real import _codes, _rdata
 
 __all__ = [
