@@ -24,7 +24,7 @@ respiratory   HSAUR            555 visits, 111 patients, Bernoulli     5 binary 
               respiratory
 schizophrenia HSAUR            204 visits, 44 patients, Bernoulli      missing visits dropped
               schizophrenia2
-ome           MASS OME         1097 tests, 100 children, binomial      cbpp-like binomial GLMM
+ome           MASS OME         1097 tests, 77 children, binomial       cbpp-like binomial GLMM
 grouseticks   lme4 grouseticks 403 chicks / 118 broods / 63 locations, observation-level effect
                                Poisson, centered log rate per chick    as a centered log rate
 mmmec         mlmRev Mmmec     354 counties / 78 regions / 9 nations,  4-level nested Poisson
@@ -33,8 +33,8 @@ ships         MASS ships       34 cells, 5 ship types, Poisson with    observati
                                offset                                  5 groups
 warpbreaks    datasets         54 looms, wool x tension crossed, cells crossed tiny factors,
               warpbreaks       centered on the sum, obs-level effect   funnel
-arabidopsis   lme4 Arabidopsis 625 plants, 9 populations x 24          lognormal-Poisson, two
-                               genotypes, intercepts + slopes          factors' slopes
+arabidopsis   lme4 Arabidopsis 625 plants, 24 genotypes nested in 9    lognormal-Poisson, two
+                               populations, intercepts + slopes        factors' slopes
 pastes        lme4 Pastes      60 tests, casks nested in 10 batches    Gaussian nested
 dyestuff2     lme4 Dyestuff2   30 yields, 6 batches                    group variance near 0
 machines      nlme Machines    54 scores, worker x machine cells       nested cells, fixed
@@ -42,8 +42,8 @@ machines      nlme Machines    54 scores, worker x machine cells       nested ce
 oats          nlme Oats        72 plots, varieties nested in 6 blocks  split plot + slope
 scotssec      mlmRev ScotsSec  3435 pupils, 148 primary x 19           crossed, many obs
                                secondary schools
-insteval      lme4 InstEval    every 25th student: 3297 ratings, 118   crossed, 1-4 obs per
-                               students x 780 lecturers, 14 depts      lecturer (subsampled)
+insteval      lme4 InstEval    every 25th student: 3297 ratings, 118   crossed, 1-31 (median
+                               students x 858 lecturers, 14 depts      3) obs per lecturer
 rail          nlme Rail        18 travel times, 6 rails                very informative groups
 orthodont     nlme Orthodont   27 children x 4 ages                    MvNormal + LKJ slopes
 oxboys        nlme Oxboys      26 boys x 9 occasions                   independent slopes,

@@ -145,7 +145,7 @@ def schizophrenia() -> pm.Model:
 
 def ome() -> pm.Model:
     """Hearing tests of children with otitis media, binomial (correct of trials) with a child
-    intercept. Data: ``MASS OME`` (1,097 tests of 100 children)."""
+    intercept. Data: ``MASS OME`` (1,097 tests of 77 children)."""
     df = _rdata("MASS", "OME")
     child, children = _codes(df["ID"])
     loud = (df["Loud"].to_numpy(float) - 50) / 10
@@ -266,8 +266,8 @@ def warpbreaks() -> pm.Model:
 
 def arabidopsis() -> pm.Model:
     """Fruit counts of Arabidopsis: lognormal-Poisson, varying intercepts and nutrient slopes
-    by population and by genotype, an observation-level effect. Data: ``lme4 Arabidopsis``
-    (625 plants, 24 genotypes, 9 populations)."""
+    by population and by genotype (genotypes nested in populations), an observation-level effect.
+    Data: ``lme4 Arabidopsis`` (625 plants, 24 genotypes, 9 populations)."""
     df = _rdata("lme4", "Arabidopsis")
     pop, pops = _codes(df["popu"])
     gen, gens = _codes(df["gen"])

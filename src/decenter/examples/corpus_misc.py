@@ -169,7 +169,7 @@ def smoking() -> pm.Model:
 
 def gcsemv() -> pm.Model:
     """GCSE written scores with heavy-tailed school effects (``StudentT`` group level, nu = 4).
-    Data: ``mlmRev Gcsemv`` (1,523 pupils with a written score, 73 schools)."""
+    Data: ``mlmRev Gcsemv`` (1,703 pupils with a written score, 73 schools)."""
     df = _rdata("mlmRev", "Gcsemv").dropna(subset=["written"])
     school, schools = _codes(df["school"])
     female = (df["gender"] == "F").to_numpy(float)
