@@ -1,7 +1,8 @@
 """``decenter bench``: centered vs. non-centered vs. default vs. ``auto`` (vs. VIP).
 
-Two suites: ``synthetic`` (:data:`decenter.examples.suite.SUITE`, simulated data) and ``real``
-(:data:`decenter.examples.real.REAL_SUITE`, public models and data). For every model,
+Suites: ``synthetic`` (:data:`decenter.examples.suite.SUITE`, simulated data), ``real``
+(:data:`decenter.examples.real.REAL_SUITE`, public models and data) and ``corpus``
+(:data:`decenter.examples.corpus.CORPUS`; its halves ``corpus-dev`` and ``corpus-heldout``). For every model,
 strategy and seed, the model is transformed, compiled and sampled with nutpie (``auto``:
 ``decenter.sample`` end to end when it exists), and the run reports
 
@@ -52,34 +53,56 @@ __all__ = [
     "run",
     "run_one",
     "run_suite",
+    "suite_models",
     "summarize",
     "targets",
     "format_table",
 ]
 
-SUITES = ("synthetic", "real")
+SUITES = ("synthetic", "real", "corpus", "corpus-dev", "corpus-heldout")
+
+
+def suite_models(suite: str) -> dict:
+    """The model functions of a suite by name.
+
+    ``corpus`` is :data:`decenter.examples.corpus.CORPUS`; ``corpus-dev`` and
+    ``corpus-heldout`` are its development and held-out halves (sorted by name).
+
+    Examples
+    --------
+    >>> from decenter.bench import suite_models
+    >>> "radon" in suite_models("synthetic"), "rail" in suite_models("corpus-heldout")
+    (True, True)
+    """
+    if suite == "synthetic":
+        from decenter.examples.suite import SUITE
+
+        return SUITE
+    if suite == "real":
+        from decenter.examples.real import REAL_SUITE
+
+        return REAL_SUITE
+    if suite in ("corpus", "corpus-dev", "corpus-heldout"):
+        from decenter.examples.corpus import CORPUS, DEVELOPMENT, HELD_OUT
+
+        names = {"corpus": sorted(CORPUS), "corpus-dev": DEVELOPMENT}.get(suite, HELD_OUT)
+        return {name: CORPUS[name] for name in names}
+    raise ValueError(f"unknown suite {suite!r}; choose from {SUITES}")
 
 
 def _lookup(model_name: str, suite: str | None = None):
-    """The model function of a name: in the given suite, else the synthetic then the real suite."""
-    from decenter.examples.real import REAL_SUITE
-    from decenter.examples.suite import SUITE
-
-    suites = {"synthetic": SUITE, "real": REAL_SUITE}
-    if suite is not None and suite not in suites:
-        raise ValueError(f"unknown suite {suite!r}; choose from {SUITES}")
-    for name in [suite] if suite else list(suites):
-        if model_name in suites[name]:
-            return suites[name][model_name]
-    known = sorted(set(SUITE) | set(REAL_SUITE))
+    """The model function of a name: in the given suite, else the synthetic, the real suite,
+    then the corpus."""
+    for name in [suite] if suite else ["synthetic", "real", "corpus"]:
+        models = suite_models(name)
+        if model_name in models:
+            return models[model_name]
+    known = sorted({m for name in ("synthetic", "real", "corpus") for m in suite_models(name)})
     raise ValueError(f"unknown model {model_name!r}; choose from {known}")
 
 
 def _suite_models(suite: str) -> list[str]:
-    from decenter.examples.real import REAL_SUITE
-    from decenter.examples.suite import SUITE
-
-    return list(REAL_SUITE if suite == "real" else SUITE)
+    return list(suite_models(suite))
 
 
 def run_one(

@@ -8,11 +8,9 @@ import importlib
 
 from decenter.cli.options import MAX_CHAINS, MAX_DRAWS, MAX_SEED, CliError, add_common, int_in
 
-SUITES = ("synthetic", "real")
-
 
 def add_parser(sub) -> None:
-    from decenter.bench import STRATEGIES
+    from decenter.bench import STRATEGIES, SUITES
 
     p = sub.add_parser(
         "bench",
@@ -20,7 +18,12 @@ def add_parser(sub) -> None:
         description="Benchmark centered, non-centered, auto (and VIP) on the example suite: "
         "ESS per gradient evaluation, divergences, R-hat; a Markdown table on stdout.",
     )
-    p.add_argument("--suite", choices=SUITES, default="synthetic", help="which suite (synthetic)")
+    p.add_argument(
+        "--suite",
+        choices=SUITES,
+        default="synthetic",
+        help="which suite (synthetic); corpus-dev / corpus-heldout are the corpus's halves",
+    )
     p.add_argument(
         "--models", nargs="+", metavar="MODEL", help="models of the suite (default: all)"
     )
@@ -52,16 +55,14 @@ def add_parser(sub) -> None:
 
 
 def suite_models(suite: str) -> dict:
-    """The models of a suite by name; the real suite is optional (it needs its data)."""
-    if suite == "synthetic":
-        from decenter.examples.suite import SUITE
+    """The models of a suite by name; the real suite and the corpus are optional (they need
+    their data)."""
+    from decenter.bench import suite_models as models
 
-        return SUITE
     try:
-        from decenter.examples.real import REAL_SUITE
+        return models(suite)
     except ImportError as e:
-        raise CliError(f"argument --suite: the real suite is not available ({e})") from e
-    return REAL_SUITE
+        raise CliError(f"argument --suite: the {suite} suite is not available ({e})") from e
 
 
 def check(args) -> None:

