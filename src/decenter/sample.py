@@ -9,7 +9,9 @@ plan recorded in ``idata.posterior.attrs``:
 * ``decenter_strategy``: the strategy used;
 * ``decenter_plan``: the plan as JSON (per variable: action, lam, reason, new variable;
   notes; the fit's cost);
-* ``decenter_summary``: one line saying what was done.
+* ``decenter_summary``: one line saying what was done;
+* ``decenter_fallback``: JSON, the variables ``"auto"`` or ``"pilot"`` could not handle (left
+  non-centered, with a ``UserWarning``) and why; ``{}`` when there are none.
 
 Examples
 --------
@@ -84,11 +86,13 @@ def sample(
     'decenter: nothing to rewrite; sampled the model unchanged'
     """
     from decenter.auto import plan as make_plan
+    from decenter.auto import warn_fallback
     from decenter.rewrite import apply_plan
 
     pm.modelcontext(model)  # the same error as pm.sample for a non-model
     with stage(f"choosing the parameterization (strategy={strategy!r})", progressbar):
         p = make_plan(model, strategy=strategy, random_seed=random_seed)
+    warn_fallback(p, stacklevel=2)
     target, summary = model, None
     if not p.rewrites:
         summary = "decenter: nothing to rewrite; sampled the model unchanged"
@@ -102,6 +106,9 @@ def sample(
     if summary is None:
         names = ", ".join(f"{d.name} -> {d.new_name} (lam {d.lam_summary()})" for d in p.rewrites)
         summary = f"decenter: rewrote {names}"
+        fallback = (p.fit or {}).get("fallback", {})
+        if fallback:
+            summary += f"; {p.strategy} fallback (non-centered): {', '.join(fallback)}"
     idata = pm.sample(
         model=target, random_seed=random_seed, progressbar=progressbar, **pm_sample_kwargs
     )
@@ -115,6 +122,8 @@ def _record(idata, p, summary: str) -> None:
         "decenter_strategy": str(p.strategy),
         "decenter_plan": json.dumps(p.to_dict(), default=_jsonable),
         "decenter_summary": summary,
+        # the variables a data-informed strategy could not handle (left non-centered), and why
+        "decenter_fallback": json.dumps((p.fit or {}).get("fallback", {})),
     }
     idata.posterior.attrs.update(attrs)
 
