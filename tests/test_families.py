@@ -233,6 +233,10 @@ def test_truncated_with_constant_data_random_and_infinite_bounds():
     assert [d.name for d in p.rewrites] == targets
     assert {p[n].family for n in targets} == {"Truncated"}
     new = decenter.transform(m, strategy="noncentered")
+    # an infinite bound PyMC passes wrapped (TruncatedNormal's upper) is no bound: written as
+    # (inf - mu) / s it made the gradient in mu and s NaN ("gam" has an infinite one at the
+    # initial point, as in the original model)
+    assert not np.isnan(new.compile_dlogp()(new.initial_point())).any()
     # the offset's bounds move with mu and s: at mu=1, s=2 the offset of "const" is above -0.5
     lo = pm.draw(
         new["const_offset"], draws=200, random_seed=1, givens={new["mu"]: 1.0, new["s"]: 2.0}

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import pymc as pm
 
 from decenter._args import RandomSeed, check_bool, seed_int, var_names_arg
-from decenter.auto import plan
+from decenter.auto import plan, warn_fallback
 from decenter.plan import Decision, Plan
 from decenter.rewrite import apply_plan
 from decenter.sample import sample
@@ -127,6 +127,7 @@ def transform(
         include_loc_only=include_loc_only,
         random_seed=random_seed,
     )
+    warn_fallback(p, stacklevel=2)
     new = apply_plan(model, p)
     if verify:
         # the parameter shadows the function decenter.verify, bound at the bottom of this module

@@ -44,7 +44,14 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
-from decenter.curvature import CENTER_ABOVE, SCALE_QUANTILE, SNAP, Info, information
+from decenter.curvature import (
+    CENTER_ABOVE,
+    SCALE_QUANTILE,
+    SNAP,
+    Info,
+    InformationFn,
+    information,
+)
 from decenter.families import find_rule
 from decenter.graph import model_graph
 from decenter.plan import FIT_STRATEGIES, Decision, Plan, _candidate, with_lams
@@ -54,6 +61,7 @@ from decenter.render import plural
 __all__ = [
     "plan",
     "choose_lams",
+    "warn_fallback",
     "information",
     "Info",
     "Z",
@@ -137,6 +145,8 @@ def plan(
         model, fit_plan, strategy=strategy, random_seed=random_seed
     )
     result = with_lams(model, base, lams, strategy, units)
+    for name, why in fit.get("fallback", {}).items():
+        result[name].reason += f"; {strategy} fallback, left non-centered: {why}"
     result.notes = notes + result.notes
     result.fit = fit
     return result
@@ -165,6 +175,31 @@ def _fit_plan(model: pm.Model, base: Plan, include_loc_only: bool) -> Plan:
     return Plan(decisions, strategy=base.strategy)
 
 
+def warn_fallback(p: Plan, stacklevel: int = 2) -> None:
+    """Warn, once per variable, that the fit could not handle it and left it non-centered.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from decenter.plan import Plan
+    >>> p = Plan([], strategy="auto", fit={"fallback": {"x": "the fit did not converge"}})
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_fallback(p)
+    >>> print(w[0].message)
+    decenter: strategy='auto' could not choose lam for 'x' (the fit did not converge); it is left non-centered (lam = 0)
+    """
+    import warnings
+
+    for name, why in (p.fit or {}).get("fallback", {}).items():
+        warnings.warn(
+            f"decenter: strategy={p.strategy!r} could not choose lam for {name!r} ({why}); "
+            "it is left non-centered (lam = 0)",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
 def choose_lams(
     model: pm.Model,
     plan: Plan,
@@ -179,8 +214,10 @@ def choose_lams(
     for MvNormal and ZeroSumNormal, which are centered or not as a whole), ``units[name]`` is
     the scale ``s_k`` at which it was chosen (the partial centering is done in its units, see
     :data:`UNITS`), ``notes`` say what was fitted, what it cost and how the lams came out,
-    ``fit`` holds the same as numbers. If the fit fails, ``lams`` is empty (every candidate
-    non-centered) and a note says why.
+    ``fit`` holds the same as numbers. A candidate the fit cannot handle is left out of
+    ``lams`` (non-centered) alone, the others keep theirs; if the whole fit fails, ``lams`` is
+    empty. Either way ``fit["fallback"]`` maps each such candidate to the reason (see
+    :func:`warn_fallback`).
 
     Examples
     --------
@@ -212,11 +249,15 @@ def _laplace_lams(model, plan: Plan, random_seed) -> tuple[dict, dict, list[str]
     if failed:
         seconds = time.perf_counter() - t0
         note = f"auto: {failed}; every candidate left non-centered (fallback), {seconds:.1f} s"
-        return {}, {}, [note], {"method": "laplace", "converged": False, "seconds": seconds}
+        info = {"method": "laplace", "converged": False, "seconds": seconds}
+        return {}, {}, [note], {**info, "fallback": dict.fromkeys(names, failed)}
+    names = [n for n in names if n not in fit.failed]
     scales = {n: np.exp(fit.log_scale[n] - Z * fit.log_scale_sd[n]) for n in names}
     infos = fit.info_fn({k: v[None] for k, v in fit.point.items()}, scales=scales)
     seconds = time.perf_counter() - t0
-    lams, units = _lams_and_units(model, plan, infos)
+    fallback = {n: f"the fit could not handle it ({why})" for n, why in fit.failed.items()}
+    names, infos, fallback = _finite(names, infos, fallback)
+    lams, units = _lams_and_units(model, names, infos)
     info = {
         "method": "laplace",
         "converged": True,
@@ -225,6 +266,8 @@ def _laplace_lams(model, plan: Plan, random_seed) -> tuple[dict, dict, list[str]
         "dimensions": fit.n_dim,
         "scale_at_mode": {n: _round(np.exp(fit.log_scale[n])) for n in names},
         "scale_used": {n: _round(scales[n]) for n in names},
+        "lam_mean": {n: round(float(np.mean(infos[n].lam_raw)), 4) for n in names},
+        "fallback": fallback,
     }
     notes = [
         f"auto: Laplace fit of the non-centered model ({plural(fit.n_dim, 'dimension')}, "
@@ -233,13 +276,31 @@ def _laplace_lams(model, plan: Plan, random_seed) -> tuple[dict, dict, list[str]
         f"auto: lam = I s^2 / (1 + I s^2) at the mode, s = prior scale at the mode x "
         f"exp(-{Z:.2f} sd of its log); lam < {SNAP:g} -> 0, >= {CENTER_ABOVE:g} -> 1",
     ]
-    notes += [f"auto: {d.name}: {_summary(infos[d.name])}" for d in plan.rewrites]
+    notes += _fit_notes("auto", names, infos, fallback)
     return lams, units, notes, info
 
 
-def _lams_and_units(model, plan: Plan, infos: dict[str, Info]) -> tuple[dict, dict]:
-    lams = {d.name: _to_var_shape(model, d, infos[d.name].lam) for d in plan.rewrites}
-    units = {d.name: _unit(infos[d.name].scale) for d in plan.rewrites} if UNITS else {}
+def _fit_notes(source: str, names, infos: dict[str, Info], fallback: dict[str, str]) -> list[str]:
+    notes = [f"{source}: {n}: {_summary(infos[n])}" for n in names]
+    return notes + [
+        f"{source}: {n}: left non-centered (fallback): {w}" for n, w in fallback.items()
+    ]
+
+
+def _finite(names, infos: dict[str, Info], fallback: dict[str, str]):
+    """Move the variables whose information or scale is not finite to ``fallback``."""
+    fallback = dict(fallback)
+    for n in names:
+        info = infos[n]
+        if not (np.all(np.isfinite(info.lam_raw)) and np.all(np.isfinite(info.scale))):
+            fallback[n] = "its information or scale at the fit's point is not finite"
+    kept = [n for n in names if n not in fallback]
+    return kept, {n: infos[n] for n in kept}, fallback
+
+
+def _lams_and_units(model, names, infos: dict[str, Info]) -> tuple[dict, dict]:
+    lams = {n: _to_var_shape(model, n, infos[n].lam) for n in names}
+    units = {n: _unit(infos[n].scale) for n in names} if UNITS else {}
     return lams, units
 
 
@@ -256,10 +317,12 @@ def _pilot_lams(
 
     draws, pinfo = pilot_draws(model, plan, random_seed=random_seed, **pilot_settings)
     t0 = time.perf_counter()
-    names = [d.name for d in plan.rewrites]
-    infos = information(model, names, draws, random_seed=random_seed)
+    fn = InformationFn(model, [d.name for d in plan.rewrites], random_seed=random_seed)
+    infos = fn(draws)
     t_curv = time.perf_counter() - t0
-    lams, units = _lams_and_units(model, plan, infos)
+    fallback = {n: f"the fit could not handle it ({why})" for n, why in fn.failed.items()}
+    names, infos, fallback = _finite(fn.names, infos, fallback)
+    lams, units = _lams_and_units(model, names, infos)
     notes = [
         f"pilot: {pinfo['sampler']} NUTS on the non-centered model, "
         f"{plural(pinfo['chains'], 'chain')} x ({pinfo['tune']} tune + "
@@ -271,8 +334,8 @@ def _pilot_lams(
         f"s = {SCALE_QUANTILE:g} quantile of the prior scale; lam < {SNAP:g} -> 0, "
         f">= {CENTER_ABOVE:g} -> 1",
     ]
-    notes += [f"pilot: {d.name}: {_summary(infos[d.name])}" for d in plan.rewrites]
-    fit = {"method": "pilot", "converged": True, **pinfo}
+    notes += _fit_notes("pilot", names, infos, fallback)
+    fit = {"method": "pilot", "converged": True, **pinfo, "fallback": fallback}
     fit["seconds"] = round(pinfo["seconds"] + t_curv, 3)
     return lams, units, notes, fit
 
@@ -304,8 +367,8 @@ def _summary(info: Info) -> str:
     return text
 
 
-def _to_var_shape(model: pm.Model, d: Decision, lam: np.ndarray) -> np.ndarray:
-    rule = find_rule(model[d.name])
+def _to_var_shape(model: pm.Model, name: str, lam: np.ndarray) -> np.ndarray:
+    rule = find_rule(model[name])
     if not rule.elementwise:
         return np.asarray(float(np.mean(lam)))
     return lam

@@ -112,17 +112,29 @@ def _diag_hessian(cost, v, shape: tuple[int, ...], rng: np.random.Generator):
 
 
 def _scale_expr(model: pm.Model, rv) -> pt.TensorVariable:
-    """The prior scale of ``rv`` broadcast to its shape (1 for scale families on a log scale)."""
+    """The prior scale of ``rv`` broadcast to the shape of its value (1 for scale families on a
+    log scale), so that ``I_k s_k**2`` pairs each value coordinate with its own scale."""
     rule = find_rule(rv)
     ls = rule.read(rv)
     tr = model.rvs_to_transforms.get(rv)
-    if not rule.has_loc and tr is not None:
+    if not rule.has_loc and getattr(tr, "name", None) == "log":
         # scale family on a log transform: log x = log scale + log(standard draw)
         return pt.ones(rv.shape)
     scale = ls.scale
     if rule.name == "MvNormal":
         scale = pt.sqrt(pt.diagonal(scale, axis1=-2, axis2=-1))
-    return pt.broadcast_to(scale, rv.shape)
+    scale = pt.broadcast_to(scale, rv.shape)
+    if rule.name == "ZeroSumNormal":
+        # the value (and the rewrite's offset) lives in the zero-sum subspace, in an orthonormal
+        # basis with one coordinate fewer per zero-sum axis: there the prior is N(0, sigma**2)
+        # per coordinate, and sigma is constant along those axes
+        scale = scale[(..., *[slice(1, None)] * rv.owner.op.ndim_supp)]
+    elif tr is not None:
+        # a bounded location-scale variable (pm.Truncated): I_k is a curvature in the value's
+        # unconstrained coordinates, so the scale goes there too, through dx/dvalue
+        value = tr.forward(rv, *rv.owner.inputs)
+        scale = scale * pt.exp(-tr.log_jac_det(value, *rv.owner.inputs))
+    return scale
 
 
 def information(
@@ -176,11 +188,14 @@ def information(
 
 
 class InformationFn:
-    """:func:`information` compiled once for a model and candidates, callable at many draws."""
+    """:func:`information` compiled once for a model and candidates, callable at many draws.
+
+    A candidate whose curvature or scale cannot be built is left out (``names`` lists the
+    others) with the reason in ``failed``: the fit then leaves it non-centered, alone.
+    """
 
     def __init__(self, model: pm.Model, names: Sequence[str], random_seed: int | None = None):
         rng = np.random.default_rng(random_seed)
-        self.names = list(names)
         self.to_values = _to_values_fn(model)
         self.rvs = rvs = list(model.free_RVs)
         values = [model.rvs_to_values[rv] for rv in rvs]
@@ -194,22 +209,32 @@ class InformationFn:
             for i, rv in enumerate(rvs)
         ]
         weighted += [pt.as_tensor(t).sum() for t in terms[len(rvs) :]]
-        outs = []
         ip = model.initial_point()
+        self.names, self.failed, outs, scale_exprs = [], {}, [], []
         for name in names:
             i = pos[name]
-            rest = (
-                pt.add(*[w for j, w in enumerate(weighted) if j != i])
-                if len(weighted) > 1
-                else pt.zeros(())
-            )
+            rest = pt.add(*[w for j, w in enumerate(weighted) if j != i], pt.zeros(()))
             shape = tuple(int(d) for d in ip[values[i].name].shape)
-            outs.append(-_diag_hessian(rest, values[i], shape, rng))
+            try:
+                out = -_diag_hessian(rest, values[i], shape, rng)
+                scale = model.replace_rvs_by_values([_scale_expr(model, model[name])])[0]
+                if scale.type.ndim != len(shape):
+                    raise ValueError(
+                        f"its scale has {scale.type.ndim} axes, its value {len(shape)}"
+                    )
+            except Exception as err:  # this variable only: it falls back, the others are fitted
+                self.failed[name] = f"{type(err).__name__}: {err}"
+                continue
+            self.names.append(name)
+            outs.append(out)
+            scale_exprs.append(scale)
         # a term has its value's shape, or fewer axes
-        self.term_ndim = {n_: terms[pos[n_]].ndim for n_ in names}
-        scale_exprs = model.replace_rvs_by_values([_scale_expr(model, model[n_]) for n_ in names])
+        self.term_ndim = {n_: terms[pos[n_]].ndim for n_ in self.names}
+        # a variable left out weighs its prior term fully (as a centered child)
+        fixed = {weights[n_]: pt.ones(terms[pos[n_]].shape) for n_ in self.failed}
+        outs = graph_replace(outs, fixed, strict=False) if fixed and outs else outs
         self.fn = pytensor.function(
-            values + list(weights.values()),
+            [*values, *(weights[n_] for n_ in self.names)],
             outs + scale_exprs,
             on_unused_input="ignore",
             mode="FAST_COMPILE",
@@ -243,8 +268,6 @@ class InformationFn:
                     s_k = np.broadcast_to(np.asarray(scales[name], float), s_draws.shape[1:])
                 else:
                     s_k = np.quantile(s_draws, quantile, axis=0)
-                if s_k.shape != info_k.shape:  # ZeroSumNormal: one element fewer per axis
-                    s_k = np.full(info_k.shape, float(np.mean(s_k)))
                 lam = info_k * s_k**2 / (1.0 + info_k * s_k**2)
                 new[name] = Info(name, info_k, s_k, lam)
             changed = not result or any(

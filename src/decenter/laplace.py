@@ -8,7 +8,9 @@ the Hessian there by central differences of the gradient, and returns
 
 * ``point``: the constrained values of the *original* model's free variables at the mode;
 * ``log_scale`` and ``log_scale_sd``: per candidate, the prior scale at the mode (log) and its
-  Laplace standard deviation (delta method through the inverse Hessian).
+  Laplace standard deviation (delta method through the inverse Hessian);
+* ``failed``: the candidates whose scale or curvature could not be built, and why; they are
+  left out of the fit (non-centered there, as in the fallback), the others are fitted.
 
 Examples
 --------
@@ -48,8 +50,10 @@ __all__ = ["laplace_fit", "LaplaceFit", "noncentered_plan", "DENSE_HESSIAN_MAX"]
 #: Above this many unconstrained dimensions the covariance rows of the scales' parameters
 #: come from conjugate gradients on Hessian-vector products, not from the full Hessian.
 DENSE_HESSIAN_MAX = 1500
-#: Jittered restarts (seeded) when the optimisation from the initial point fails.
+#: Restarts (seeded jitter) when the optimisation from the initial point fails.
 RESTARTS = 3
+#: L-BFGS iterations per start; a start that reaches them is continued from where it stopped.
+MAXITER = 2000
 #: Rounds of (information at the point, optimisation with it held fixed).
 ROUNDS = 3
 #: PyTensor mode of the objective: few graph rewrites (compiles in a fraction of the time of
@@ -58,7 +62,9 @@ ROUNDS = 3
 #: observations) that one node took 46 % of an evaluation (582 of 1,212 us); as ``sqr`` the fit
 #: takes about half the time, with the same evaluations and plan. No fusion: its C code is
 #: specific to each model and compiled the first time a machine sees it (chem97: 14-20 s).
-FIT_MODE = Mode(linker="cvm", optimizer="fast_compile").including("local_pow_specialize")
+FIT_MODE = Mode(linker="cvm", optimizer="fast_compile").including(
+    "local_pow_specialize", "local_check_parameter_to_ninf_switch"
+)
 
 
 @dataclass
@@ -74,6 +80,7 @@ class LaplaceFit:
     evaluations: int  # logp + gradient evaluations (optimisation and Hessian)
     seconds: dict[str, float] = field(default_factory=dict)  # compile, optimise, hessian
     info_fn: InformationFn | None = None  # compiled curvature, reusable at the mode
+    failed: dict[str, str] = field(default_factory=dict)  # candidates left out, and why
 
 
 def noncentered_plan(model: pm.Model, plan: Plan) -> Plan:
@@ -114,12 +121,7 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str]):
     info = [pt.vector(f"info_{n}") for n in names]
     correction = pt.zeros(())
     for ls, inf in zip(scales, info, strict=True):
-        flat = ls.ravel()
-        # ZeroSumNormal: the information has one element fewer than the scale
-        s2 = pt.switch(
-            pt.eq(flat.shape[0], inf.shape[0]), pt.exp(2 * flat), pt.exp(2 * flat.mean())
-        )
-        correction = correction - 0.5 * pt.log1p(s2 * inf).sum()
+        correction = correction - 0.5 * pt.log1p(pt.exp(2 * ls.ravel()) * inf).sum()
     objective = ncp.logp(jacobian=True) + correction
     grad = pt.grad(objective, values)
     # the value variables themselves are the inputs (no flat-vector graph clone): x is split
@@ -167,17 +169,19 @@ def _optimise(f_lg, x0: np.ndarray, seed: int) -> tuple[np.ndarray, bool, str, i
     def fun(x):
         count[0] += 1
         lp, g = f_lg(x)
-        if not np.isfinite(lp):
+        if not (np.isfinite(lp) and np.all(np.isfinite(g))):  # outside the support: step back
             return np.inf, np.zeros_like(x)
         return -float(lp), -np.asarray(g, dtype=float)
 
     rng = np.random.default_rng(seed)
-    best = None
+    best = res = None
     for attempt in range(RESTARTS + 1):
         start = x0 if attempt == 0 else x0 + rng.uniform(-1, 1, size=x0.shape)
+        if res is not None and res.nit >= MAXITER and np.isfinite(res.fun):
+            start = res.x  # stopped on the way (an ill-conditioned fit): go on from there
         if not np.isfinite(fun(start)[0]):
             continue
-        res = minimize(fun, start, jac=True, method="L-BFGS-B", options={"maxiter": 2000})
+        res = minimize(fun, start, jac=True, method="L-BFGS-B", options={"maxiter": MAXITER})
         ok = bool(np.isfinite(res.fun)) and (res.success or np.max(np.abs(res.jac)) < 1e-3)
         if best is None or res.fun < best[0].fun:
             best = (res, ok)
@@ -242,8 +246,9 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
     with warnings.catch_warnings():  # initial values dropped here concern a helper model only
         warnings.filterwarnings("ignore", message="the initial value of", category=UserWarning)
         ncp = apply_plan(model, noncentered_plan(model, plan))
-    f_obj, f_rest, x, orig, blocks = _compile(model, ncp, names)
     info_fn = InformationFn(model, names, random_seed=0)
+    names = info_fn.names  # without the variables the curvature cannot handle: they fall back
+    f_obj, f_rest, x, orig, blocks = _compile(model, ncp, names)
     t1 = time.perf_counter()
 
     def at(y):
@@ -274,7 +279,9 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
     def f_scales(y):
         return f_rest(y)[len(orig) :]
 
-    sd, hcalls = log_scale_sd(f_lg, f_scales, x, log_scale, blocks, DENSE_HESSIAN_MAX)
+    sd, hcalls = {}, 0
+    if names:
+        sd, hcalls = log_scale_sd(f_lg, f_scales, x, log_scale, blocks, DENSE_HESSIAN_MAX)
     calls += hcalls
     t3 = time.perf_counter()
     return LaplaceFit(
@@ -287,4 +294,5 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
         evaluations=calls,
         seconds={"compile": t1 - t0, "optimise": t2 - t1, "hessian": t3 - t2},
         info_fn=info_fn,
+        failed=dict(info_fn.failed),
     )

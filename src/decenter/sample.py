@@ -9,7 +9,9 @@ plan recorded in ``idata.posterior.attrs``:
 * ``decenter_strategy``: the strategy used;
 * ``decenter_plan``: the plan as JSON (per variable: action, lam, reason, new variable;
   notes; the fit's cost);
-* ``decenter_summary``: one line saying what was done.
+* ``decenter_summary``: one line saying what was done;
+* ``decenter_fallback``: JSON, the variables ``"auto"`` or ``"pilot"`` could not handle (left
+  non-centered, with a ``UserWarning``) and why; ``{}`` when there are none.
 
 Examples
 --------
@@ -96,6 +98,7 @@ def sample(
     'decenter: nothing to rewrite; sampled the model unchanged'
     """
     from decenter.auto import plan as make_plan
+    from decenter.auto import warn_fallback
     from decenter.rewrite import apply_plan
 
     model = pm.modelcontext(model)  # the same error as pm.sample for a non-model
@@ -109,6 +112,7 @@ def sample(
         if rewrite is None or "var_names" not in str(err):
             raise
         raise type(err)(str(err).replace("var_names", "rewrite")) from None
+    warn_fallback(p, stacklevel=2)
     target, summary = model, None
     if not p.rewrites:
         summary = "decenter: nothing to rewrite; sampled the model unchanged"
@@ -122,6 +126,9 @@ def sample(
     if summary is None:
         names = ", ".join(f"{d.name} -> {d.new_name} (lam {d.lam_summary()})" for d in p.rewrites)
         summary = f"decenter: rewrote {names}"
+        fallback = (p.fit or {}).get("fallback", {})
+        if fallback:
+            summary += f"; {p.strategy} fallback (non-centered): {', '.join(fallback)}"
     if keep is not None:
         _check_kept(keep, target)
         pm_sample_kwargs["var_names"] = keep
@@ -150,6 +157,8 @@ def _record(idata, p, summary: str) -> None:
         "decenter_strategy": str(p.strategy),
         "decenter_plan": json.dumps(p.to_dict(), default=_jsonable),
         "decenter_summary": summary,
+        # the variables a data-informed strategy could not handle (left non-centered), and why
+        "decenter_fallback": json.dumps((p.fit or {}).get("fallback", {})),
     }
     idata.posterior.attrs.update(attrs)
 

@@ -40,6 +40,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
+from pytensor.tensor.exceptions import NotScalarConstantError
 from pytensor.tensor.variable import TensorConstant
 
 from decenter._pymc import (
@@ -75,7 +76,14 @@ def _affine_rule(rv: Variable) -> Rule | None:
 
 
 def _infinite(bound: Variable, sign: float) -> bool:
-    return isinstance(bound, TensorConstant) and bool(np.all(bound.data == sign * np.inf))
+    if isinstance(bound, TensorConstant):
+        return bool(np.all(bound.data == sign * np.inf))
+    # TruncatedNormal's parameters come wrapped (ExpandDims of a constant inf): an infinite
+    # bound kept as (inf - loc) / scale has a NaN gradient in the scale
+    try:
+        return bool(pt.get_underlying_scalar_constant_value(bound) == sign * np.inf)
+    except NotScalarConstantError:
+        return False
 
 
 def _truncated_parts(rv: Variable):
