@@ -54,7 +54,7 @@ from decenter.curvature import (
 )
 from decenter.families import find_rule
 from decenter.graph import model_graph
-from decenter.plan import FIT_STRATEGIES, Decision, Plan, _candidate, with_lams
+from decenter.plan import FIT_STRATEGIES, Plan, _candidate, with_lams
 from decenter.plan import plan as _base_plan
 from decenter.render import plural
 
