@@ -111,6 +111,17 @@ def _diag_hessian(cost, v, shape: tuple[int, ...], rng: np.random.Generator):
     return (hv * probes).mean(0)
 
 
+def _term_users(terms, values) -> dict[int, list[int]]:
+    """For each value variable (by position), the positions of the terms that use it."""
+    from decenter._structure import dependencies
+
+    users: dict[int, list[int]] = {}
+    for j, used in enumerate(dependencies(terms, values)):
+        for i in used:
+            users.setdefault(i, []).append(j)
+    return users
+
+
 def _scale_expr(model: pm.Model, rv) -> pt.TensorVariable:
     """The prior scale of ``rv`` broadcast to its shape (1 for scale families on a log scale)."""
     rule = find_rule(rv)
@@ -196,13 +207,14 @@ class InformationFn:
         weighted += [pt.as_tensor(t).sum() for t in terms[len(rvs) :]]
         outs = []
         ip = model.initial_point()
+        # the rest of the model, as far as x sees it: only the terms that use x's value (the
+        # others add nothing to its curvature), so that each graph stays the size of x's
+        # neighbourhood, not of the model (all terms for each of k variables: k^2)
+        users = _term_users(weighted, values)
         for name in names:
             i = pos[name]
-            rest = (
-                pt.add(*[w for j, w in enumerate(weighted) if j != i])
-                if len(weighted) > 1
-                else pt.zeros(())
-            )
+            mine = [weighted[j] for j in users.get(i, []) if j != i]
+            rest = pt.add(*mine) if mine else pt.zeros(())
             shape = tuple(int(d) for d in ip[values[i].name].shape)
             outs.append(-_diag_hessian(rest, values[i], shape, rng))
         # a term has its value's shape, or fewer axes

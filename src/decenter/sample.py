@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -47,6 +48,7 @@ def sample(
     strategy: str | float | Mapping[str, Any] = "auto",
     random_seed: int | None = None,
     progressbar: bool = True,
+    plan: Any = None,
     **pm_sample_kwargs: Any,
 ):
     """Choose the parameterization, rewrite, and sample with ``pm.sample``.
@@ -62,6 +64,9 @@ def sample(
         Passed to ``pm.sample``; also seeds ``strategy="pilot"``.
     progressbar : bool
         Show decenter's stages and the sampler's progress bar.
+    plan : Plan, optional
+        A plan already made for this model by :func:`decenter.plan`: applied as it is (no
+        second fit; ``strategy`` is then ignored). A plan of another model is refused.
     **pm_sample_kwargs
         Any keyword of ``pm.sample`` (``draws``, ``tune``, ``chains``, ``nuts_sampler`` =
         "pymc", "nutpie", "numpyro" or "blackjax", ``target_accept``, ...). Sampler errors
@@ -87,8 +92,16 @@ def sample(
     from decenter.rewrite import apply_plan
 
     pm.modelcontext(model)  # the same error as pm.sample for a non-model
-    with stage(f"choosing the parameterization (strategy={strategy!r})", progressbar):
-        p = make_plan(model, strategy=strategy, random_seed=random_seed)
+    if plan is not None:
+        from decenter._fingerprint import check_plan
+
+        check_plan(model, plan)
+        p = dataclasses.replace(plan, notes=list(plan.notes))  # notes are added below
+    else:  # the only fit: the plan made here is applied as it is
+        with stage(f"choosing the parameterization (strategy={strategy!r})", progressbar):
+            p = make_plan(
+                model, strategy=strategy, random_seed=random_seed, progressbar=progressbar
+            )
     target, summary = model, None
     if not p.rewrites:
         summary = "decenter: nothing to rewrite; sampled the model unchanged"
