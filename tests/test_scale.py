@@ -212,3 +212,20 @@ def test_ticker_prints_at_most_every_interval(capsys):
     assert lines[0] == "decenter: work: 1 of 5 done ..."  # the first, then none for an hour
     assert lines[-1].startswith("decenter: work: 5 of 5 done, ")
     assert len(lines) == 2
+
+
+def test_ticker_inside_a_stage_uses_the_stages_display(monkeypatch, capsys):
+    # rich allows one live display: a fit inside decenter.sample's stage must not start another
+    shown = []
+
+    class Status:
+        status = "stage text"
+
+        def update(self, text):
+            shown.append(text)
+
+    monkeypatch.setattr(progress, "_LIVE", [Status()])
+    with progress.Ticker("fit", delay=0.0) as tick:
+        tick("3 evaluations")
+    assert shown == ["decenter: fit: 3 evaluations ...", "stage text"]
+    assert capsys.readouterr().err.startswith("decenter: fit: 3 evaluations, ")

@@ -71,6 +71,7 @@ def transform(
     return_plan: bool = False,
     vars: Iterable[str] | None = None,
     plan: Plan | None = None,
+    progressbar: bool = True,
 ) -> pm.Model | Transformed:
     """Return a new, equivalent model with hierarchical location-scale variables reparameterized.
 
@@ -104,6 +105,8 @@ def transform(
         nothing is fitted again. A plan made for another model (other free variables,
         shapes, families or parents) is refused with a ValueError. Give it without
         ``var_names``, ``strategy`` or ``include_loc_only``, which made the plan.
+    progressbar : bool
+        Show the fit's progress on stderr once it runs past a few seconds.
 
     Returns
     -------
@@ -134,6 +137,7 @@ def transform(
             strategy=strategy,
             include_loc_only=include_loc_only,
             random_seed=random_seed,
+            progressbar=progressbar,
         )
     else:
         p = _given_plan(model, plan, var_names, strategy, include_loc_only)

@@ -32,11 +32,17 @@ def stage(message: str, enabled: bool = True) -> Iterator[None]:
 
     console = Console(stderr=True)
     t0 = time.perf_counter()
-    with console.status(f"decenter: {message} ..."):
-        yield
+    with console.status(f"decenter: {message} ...") as status:
+        _LIVE.append(status)  # a Ticker inside shows its counts here (one live display only)
+        try:
+            yield
+        finally:
+            _LIVE.pop()
     console.print(f"decenter: {message}: {time.perf_counter() - t0:.1f} s", highlight=False)
 
 
+#: The live displays of the stages running now, innermost last.
+_LIVE: list = []
 #: A long step shows its counts once it has run this many seconds (a fast one stays silent).
 DELAY = 2.0
 #: Without a live display (a log file, a CI job), at most one line every this many seconds.
@@ -72,7 +78,7 @@ class Ticker:
         self.every = EVERY if every is None else every
         self.last = ""
         self.shown = False
-        self._status = self._console = None
+        self._status = self._console = self._restore = None
         self._t0, self._printed = 0.0, -math.inf
 
     def __enter__(self) -> Ticker:
@@ -91,7 +97,10 @@ class Ticker:
             from rich.console import Console
 
             self._console = Console(stderr=True)
-            if self._console.is_terminal or self._console.is_jupyter:
+            if _LIVE:  # inside a stage: rich allows one live display, so use the stage's
+                self._status = _LIVE[-1]
+                self._restore = self._status.status
+            elif self._console.is_terminal or self._console.is_jupyter:
                 self._status = self._console.status(text)
                 self._status.start()
         self.shown = True
@@ -102,7 +111,9 @@ class Ticker:
             self._console.print(text, highlight=False)
 
     def __exit__(self, *exc) -> None:
-        if self._status is not None:
+        if self._restore is not None:
+            self._status.update(self._restore)
+        elif self._status is not None:
             self._status.stop()
         if self.shown and exc[0] is None:
             seconds = time.perf_counter() - self._t0
