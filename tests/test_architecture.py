@@ -43,6 +43,7 @@ LEVELS = {
     "decenter.laplace": 3,
     "decenter._covariance": 3,
     "decenter._structure": 3,
+    "decenter._defaultcost": 3,
     "decenter.pilot": 3,
     "decenter.verify": 3,
     "decenter.compare": 3,

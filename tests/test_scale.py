@@ -137,7 +137,7 @@ def test_component_hessian_gives_the_full_hessians_spread():
     base = decenter.plan(m, strategy="noncentered")
     ncp = decenter.transform(m, strategy="noncentered")
     names = [d.name for d in base.rewrites]
-    f_lg, f_rest, x0, orig, blocks, deps = laplace._compile(m, ncp, names)
+    f_lg, f_rest, x0, orig, blocks, deps, _ = laplace._compile(m, ncp, names)
     info = [np.ones(5) for _ in names]
     rng = np.random.default_rng(0)
     x = x0 + rng.normal(scale=0.3, size=x0.size)

@@ -189,7 +189,16 @@ def information(
 class InformationFn:
     """:func:`information` compiled once for a model and candidates, callable at many draws."""
 
-    def __init__(self, model: pm.Model, names: Sequence[str], random_seed: int | None = None):
+    def __init__(
+        self,
+        model: pm.Model,
+        names: Sequence[str],
+        random_seed: int | None = None,
+        shapes: Mapping[str, tuple[int, ...]] | None = None,
+    ):
+        """``shapes`` (optional): the candidates' value shapes by name, if known (else the
+        model's initial point is computed for them: seconds on a model of hundreds of
+        variables)."""
         rng = np.random.default_rng(random_seed)
         self.names = list(names)
         self.to_values = _to_values_fn(model)
@@ -206,7 +215,9 @@ class InformationFn:
         ]
         weighted += [pt.as_tensor(t).sum() for t in terms[len(rvs) :]]
         outs = []
-        ip = model.initial_point()
+        if shapes is None:
+            ip = model.initial_point()
+            shapes = {n_: np.shape(ip[values[pos[n_]].name]) for n_ in names}
         # the rest of the model, as far as x sees it: only the terms that use x's value (the
         # others add nothing to its curvature), so that each graph stays the size of x's
         # neighbourhood, not of the model (all terms for each of k variables: k^2)
@@ -215,7 +226,7 @@ class InformationFn:
             i = pos[name]
             mine = [weighted[j] for j in users.get(i, []) if j != i]
             rest = pt.add(*mine) if mine else pt.zeros(())
-            shape = tuple(int(d) for d in ip[values[i].name].shape)
+            shape = tuple(int(d) for d in shapes[name])
             outs.append(-_diag_hessian(rest, values[i], shape, rng))
         # a term has its value's shape, or fewer axes
         self.term_ndim = {n_: terms[pos[n_]].ndim for n_ in names}

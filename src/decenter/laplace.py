@@ -139,7 +139,8 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str]):
 
     x0 = np.concatenate([np.ravel(ip[v.name]) for v in values]).astype(float)
     deps = dependencies(scales, values)  # the scales' hyperparameters, from the graph
-    return f_lg, f_rest, x0, orig, blocks, deps
+    shapes = {v.name: tuple(np.shape(ip[v.name])) for v in values}
+    return f_lg, f_rest, x0, orig, blocks, deps, shapes
 
 
 def _objective(ncp: pm.Model, scales: list, info: list):
@@ -263,12 +264,18 @@ def _build(model: pm.Model, plan: Plan, names: list[str]):
     groups of coordinates with no cross term (the correction joins each scale's parents)."""
     from decenter.rewrite import apply_plan
 
+    ncp_plan = noncentered_plan(model, plan)
     with warnings.catch_warnings():  # initial values dropped here concern a helper model only
         warnings.filterwarnings("ignore", message="the initial value of", category=UserWarning)
-        ncp = apply_plan(model, noncentered_plan(model, plan))
-    f_obj, f_rest, x, orig, blocks, deps = _compile(model, ncp, names)
+        ncp = apply_plan(model, ncp_plan)
+    f_obj, f_rest, x, orig, blocks, deps, value_shapes = _compile(model, ncp, names)
     comps = [np.concatenate([blocks[i] for i in c]) for c in components(ncp, deps)]
-    return f_obj, f_rest, x, orig, blocks, deps, comps
+    # a candidate's value has its offset's shape (same family, same transform): the initial
+    # point of ncp gives them, no second initial point of the model
+    shapes = {
+        d.name: value_shapes[ncp.rvs_to_values[ncp[d.new_name]].name] for d in ncp_plan.rewrites
+    }
+    return f_obj, f_rest, x, orig, blocks, deps, comps, shapes
 
 
 def _laplace_fit(
@@ -294,8 +301,8 @@ def _laplace_fit(
     """
     names = [d.name for d in plan.rewrites]
     t0 = time.perf_counter()
-    f_obj, f_rest, x, orig, blocks, deps, comps = _build(model, plan, names)
-    info_fn = InformationFn(model, names, random_seed=0)
+    f_obj, f_rest, x, orig, blocks, deps, comps, shapes = _build(model, plan, names)
+    info_fn = InformationFn(model, names, random_seed=0, shapes=shapes)
     t1 = time.perf_counter()
 
     def at(y):
