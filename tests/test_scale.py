@@ -159,11 +159,13 @@ def test_component_hessian_gives_the_full_hessians_spread():
     assert calls < full_calls / 3  # one gradient pair per coordinate of one component
 
 
-def test_fit_graph_has_no_node_that_grows_with_the_model():
+def test_fit_graph_has_no_node_that_grows_with_the_model(monkeypatch):
     # a node with one input per variable has C code specific to the model's size: compiled
-    # anew for every size (minutes at a few hundred hierarchies)
+    # anew for every size (minutes at a few hundred hierarchies). Models above
+    # TREE_SUM_ABOVE terms avoid them (here every model is "above")
     import pytensor
 
+    monkeypatch.setattr(laplace, "TREE_SUM_ABOVE", 0)
     widest = []
     for n in (2, 5):
         m = wide_model(n, size=3)
@@ -177,13 +179,12 @@ def test_fit_graph_has_no_node_that_grows_with_the_model():
             seen.append(f)
             return f
 
-        laplace.pytensor.function = spy
-        try:
-            laplace._compile(m, ncp, names)
-        finally:
-            laplace.pytensor.function = real
-        widest.append(max(len(nd.inputs) for nd in seen[0].maker.fgraph.apply_nodes))
-    assert widest[0] == widest[1]
+        monkeypatch.setattr(laplace.pytensor, "function", spy)
+        laplace._compile(m, ncp, names)
+        monkeypatch.setattr(laplace.pytensor, "function", real)
+        objective = max(seen, key=lambda f: len(f.maker.fgraph.apply_nodes))
+        widest.append(max(len(nd.inputs) for nd in objective.maker.fgraph.apply_nodes))
+    assert widest[0] == widest[1] <= 3
 
 
 # --- progress ------------------------------------------------------------------------------
