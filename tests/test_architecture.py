@@ -35,6 +35,7 @@ LEVELS = {
     "decenter.plan": 1,
     "decenter._reasons": 1,
     "decenter._strategy": 1,
+    "decenter._fingerprint": 1,
     # 2: applying them
     "decenter.rewrite": 2,
     # 3: the work on a plan or a rewritten model
@@ -42,6 +43,8 @@ LEVELS = {
     "decenter.curvature": 3,
     "decenter.laplace": 3,
     "decenter._covariance": 3,
+    "decenter._structure": 3,
+    "decenter._defaultcost": 3,
     "decenter.pilot": 3,
     "decenter.verify": 3,
     "decenter.compare": 3,

@@ -40,6 +40,11 @@ MODULES = [
     "decenter.bench",
     "decenter.rewrite",
     "decenter.scaling",
+    "decenter._fingerprint",
+    "decenter._structure",
+    "decenter._progress",
+    "decenter._covariance",
+    "decenter._defaultcost",
 ]
 # decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py
 

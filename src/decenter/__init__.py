@@ -70,6 +70,8 @@ def transform(
     verify: bool = False,
     return_plan: bool = False,
     vars: Iterable[str] | None = None,
+    plan: Plan | None = None,
+    progressbar: bool = True,
 ) -> pm.Model | Transformed:
     """Return a new, equivalent model with hierarchical location-scale variables reparameterized.
 
@@ -98,6 +100,13 @@ def transform(
         the check fails.
     return_plan : bool
         Also return the :class:`Plan` that was applied, as ``Transformed(model, plan)``.
+    plan : Plan, optional
+        Apply this plan, made by :func:`decenter.plan` for this model, instead of making one:
+        nothing is fitted again. A plan made for another model (other free variables,
+        shapes, families or parents) is refused with a ValueError. Give it without
+        ``var_names``, ``strategy`` or ``include_loc_only``, which made the plan.
+    progressbar : bool
+        Show the fit's progress on stderr once it runs past a few seconds.
 
     Returns
     -------
@@ -115,18 +124,25 @@ def transform(
     >>> new, p = decenter.transform(m, var_names=[m["b"]], return_plan=True)
     >>> [d.new_name for d in p.rewrites]
     ['b_offset']
+    >>> p = decenter.plan(m)  # fit once, look at it, then apply it
+    >>> sorted(v.name for v in decenter.transform(m, plan=p).free_RVs)[:2]
+    ['a_offset', 'b_offset']
     """
     var_names = var_names_arg(var_names, vars)
     random_seed = seed_int(random_seed)
     check_bool(verify, "verify")
     check_bool(return_plan, "return_plan")
-    p = plan(
-        model,
-        var_names,
-        strategy=strategy,
-        include_loc_only=include_loc_only,
-        random_seed=random_seed,
-    )
+    if plan is None:
+        p = globals()["plan"](  # the parameter shadows the function decenter.plan
+            model,
+            var_names,
+            strategy=strategy,
+            include_loc_only=include_loc_only,
+            random_seed=random_seed,
+            progressbar=progressbar,
+        )
+    else:
+        p = _given_plan(model, plan, var_names, strategy, include_loc_only)
     warn_fallback(p, stacklevel=2)
     new = apply_plan(model, p)
     if verify:
@@ -137,6 +153,25 @@ def transform(
         if not report.ok:  # "could not check": say why, but a failed check is not a finding
             warnings.warn(f"decenter.verify could not check the rewrite:\n{report}", stacklevel=2)
     return Transformed(new, p) if return_plan else new
+
+
+def _given_plan(model, p, var_names, strategy, include_loc_only) -> Plan:
+    """``plan=p`` of :func:`transform`, checked: a Plan, alone, made for this model."""
+    from decenter._fingerprint import check_plan
+    from decenter.plan import check_model
+
+    check_model(model)
+    if not isinstance(p, Plan):
+        raise TypeError(
+            f"plan must be a decenter.Plan (from decenter.plan(model)), got {type(p).__name__}"
+        )
+    if var_names is not None or strategy != "auto" or include_loc_only:
+        raise ValueError(
+            "plan= already says what to rewrite and how: give either plan= or "
+            "var_names/strategy/include_loc_only, not both"
+        )
+    check_plan(model, p)
+    return p
 
 
 # Imported after EquivalenceError exists. Binding the functions here also keeps

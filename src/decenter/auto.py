@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
+from decenter._progress import Ticker
 from decenter.curvature import (
     CENTER_ABOVE,
     SCALE_QUANTILE,
@@ -93,6 +94,7 @@ def plan(
     include_loc_only: bool = False,
     random_seed: Any = None,
     vars: Iterable[str] | None = None,
+    progressbar: bool = True,
 ) -> Plan:
     """Decide, for every free variable, whether to rewrite it and how centered to leave it.
 
@@ -115,6 +117,9 @@ def plan(
     random_seed : int, np.random.Generator, RandomState or SeedSequence, optional
         Seed of the pilot (``"pilot"``), or of the jittered restarts of the Laplace fit,
         used only if the fit from the model's initial point fails (``"auto"``).
+    progressbar : bool
+        Show the fit's counts (rounds, evaluations, scales) on stderr once it has run a few
+        seconds (:data:`decenter._progress.DELAY`); ``False``: nothing.
 
     Returns
     -------
@@ -141,9 +146,10 @@ def plan(
     base = _base_plan(model, var_names, strategy="noncentered", **kw)
     random_seed = seed_int(random_seed)
     fit_plan = _fit_plan(model, base, include_loc_only)
-    lams, units, notes, fit = choose_lams(
-        model, fit_plan, strategy=strategy, random_seed=random_seed
-    )
+    with Ticker(f"{strategy}: fitting the model", progressbar) as tick:
+        lams, units, notes, fit = choose_lams(
+            model, fit_plan, strategy=strategy, random_seed=random_seed, progress=tick
+        )
     result = with_lams(model, base, lams, strategy, units)
     for name, why in fit.get("fallback", {}).items():
         result[name].reason += f"; {strategy} fallback, left non-centered: {why}"
@@ -206,6 +212,7 @@ def choose_lams(
     *,
     strategy: str = "auto",
     random_seed: int | None = None,
+    progress=None,
     **pilot_settings,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str], dict]:
     """Choose ``lam`` per element for every candidate of ``plan`` (see the module docstring).
@@ -217,7 +224,9 @@ def choose_lams(
     ``fit`` holds the same as numbers. A candidate the fit cannot handle is left out of
     ``lams`` (non-centered) alone, the others keep theirs; if the whole fit fails, ``lams`` is
     empty. Either way ``fit["fallback"]`` maps each such candidate to the reason (see
-    :func:`warn_fallback`).
+    :func:`warn_fallback`). ``progress`` (a callable
+    taking a text, e.g. a :class:`decenter._progress.Ticker`) receives the Laplace fit's counts
+    as it goes.
 
     Examples
     --------
@@ -233,16 +242,18 @@ def choose_lams(
         return {}, {}, [f"{strategy}: no hierarchical variable to rewrite; nothing to fit"], {}
     if strategy == "pilot":
         return _pilot_lams(model, plan, random_seed, **pilot_settings)
-    return _laplace_lams(model, plan, random_seed)
+    return _laplace_lams(model, plan, random_seed, progress)
 
 
-def _laplace_lams(model, plan: Plan, random_seed) -> tuple[dict, dict, list[str], dict]:
+def _laplace_lams(
+    model, plan: Plan, random_seed, progress=None
+) -> tuple[dict, dict, list[str], dict]:
     from decenter.laplace import laplace_fit
 
     t0 = time.perf_counter()
     names = [d.name for d in plan.rewrites]
     try:
-        fit = laplace_fit(model, plan, random_seed=random_seed)
+        fit = laplace_fit(model, plan, random_seed=random_seed, progress=progress)
         failed = None if fit.converged else f"the fit did not converge ({fit.message})"
     except Exception as err:  # a model the fit cannot handle: the safe fallback below
         fit, failed = None, f"the fit failed ({type(err).__name__}: {err})"
@@ -263,6 +274,7 @@ def _laplace_lams(model, plan: Plan, random_seed) -> tuple[dict, dict, list[str]
         "converged": True,
         "seconds": round(seconds, 3),
         "evaluations": fit.evaluations,
+        "steps": {k: round(v, 3) for k, v in fit.seconds.items()},
         "dimensions": fit.n_dim,
         "scale_at_mode": {n: _round(np.exp(fit.log_scale[n])) for n in names},
         "scale_used": {n: _round(scales[n]) for n in names},

@@ -111,6 +111,28 @@ def _diag_hessian(cost, v, shape: tuple[int, ...], rng: np.random.Generator):
     return (hv * probes).mean(0)
 
 
+def _term_users(terms, values) -> dict[int, list[int]]:
+    """For each value variable (by position), the positions of the terms that use it."""
+    from decenter._structure import dependencies
+
+    users: dict[int, list[int]] = {}
+    for j, used in enumerate(dependencies(terms, values)):
+        for i in used:
+            users.setdefault(i, []).append(j)
+    return users
+
+
+def _curvature_and_scale(model: pm.Model, name: str, rest, value, shape, rng):
+    """-(diagonal Hessian) of ``rest`` in ``value``, and the candidate's prior scale on the
+    model's values; an error if they cannot be built or do not pair up."""
+    shape = tuple(int(d) for d in shape)
+    out = -_diag_hessian(rest, value, shape, rng)
+    scale = model.replace_rvs_by_values([_scale_expr(model, model[name])])[0]
+    if scale.type.ndim != len(shape):
+        raise ValueError(f"its scale has {scale.type.ndim} axes, its value {len(shape)}")
+    return out, scale
+
+
 def _scale_expr(model: pm.Model, rv) -> pt.TensorVariable:
     """The prior scale of ``rv`` broadcast to the shape of its value (1 for scale families on a
     log scale), so that ``I_k s_k**2`` pairs each value coordinate with its own scale."""
@@ -194,7 +216,16 @@ class InformationFn:
     others) with the reason in ``failed``: the fit then leaves it non-centered, alone.
     """
 
-    def __init__(self, model: pm.Model, names: Sequence[str], random_seed: int | None = None):
+    def __init__(
+        self,
+        model: pm.Model,
+        names: Sequence[str],
+        random_seed: int | None = None,
+        shapes: Mapping[str, tuple[int, ...]] | None = None,
+    ):
+        """``shapes`` (optional): the candidates' value shapes by name, if known (else the
+        model's initial point is computed for them: seconds on a model of hundreds of
+        variables)."""
         rng = np.random.default_rng(random_seed)
         self.to_values = _to_values_fn(model)
         self.rvs = rvs = list(model.free_RVs)
@@ -209,19 +240,20 @@ class InformationFn:
             for i, rv in enumerate(rvs)
         ]
         weighted += [pt.as_tensor(t).sum() for t in terms[len(rvs) :]]
-        ip = model.initial_point()
+        if shapes is None:
+            ip = model.initial_point()
+            shapes = {n_: np.shape(ip[values[pos[n_]].name]) for n_ in names}
+        # the rest of the model, as far as x sees it: only the terms that use x's value (the
+        # others add nothing to its curvature), so that each graph stays the size of x's
+        # neighbourhood, not of the model (all terms for each of k variables: k^2)
+        users = _term_users(weighted, values)
         self.names, self.failed, outs, scale_exprs = [], {}, [], []
         for name in names:
             i = pos[name]
-            rest = pt.add(*[w for j, w in enumerate(weighted) if j != i], pt.zeros(()))
-            shape = tuple(int(d) for d in ip[values[i].name].shape)
+            mine = [weighted[j] for j in users.get(i, []) if j != i]
+            rest = pt.add(*mine) if mine else pt.zeros(())
             try:
-                out = -_diag_hessian(rest, values[i], shape, rng)
-                scale = model.replace_rvs_by_values([_scale_expr(model, model[name])])[0]
-                if scale.type.ndim != len(shape):
-                    raise ValueError(
-                        f"its scale has {scale.type.ndim} axes, its value {len(shape)}"
-                    )
+                out, scale = _curvature_and_scale(model, name, rest, values[i], shapes[name], rng)
             except Exception as err:  # this variable only: it falls back, the others are fitted
                 self.failed[name] = f"{type(err).__name__}: {err}"
                 continue

@@ -42,6 +42,7 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 
 from decenter._covariance import log_scale_sd
+from decenter._structure import components, dependencies, tree_sum
 from decenter.curvature import InformationFn, _scale_expr
 from decenter.plan import Plan, _unique_name
 
@@ -65,6 +66,15 @@ ROUNDS = 3
 FIT_MODE = Mode(linker="cvm", optimizer="fast_compile").including(
     "local_pow_specialize", "local_check_parameter_to_ninf_switch"
 )
+#: Above this many terms (free, observed, potential and the correction's) the objective is a
+#: binary tree of additions (:func:`decenter._structure.tree_sum`) compiled in
+#: :data:`LARGE_FIT_MODE`: the default sum becomes one addition with an input per term, whose C
+#: code is specific to the model's size (150 hierarchical vectors: 34 s per compile, 600:
+#: hours). Smaller models keep the sum they always had: the same arithmetic, the same plans.
+TREE_SUM_ABOVE = 64
+#: :data:`FIT_MODE` without ``local_add_canonizer`` (which folds the tree back into one
+#: addition).
+LARGE_FIT_MODE = FIT_MODE.excluding("local_add_canonizer")
 
 
 @dataclass
@@ -92,21 +102,18 @@ def noncentered_plan(model: pm.Model, plan: Plan) -> Plan:
             d.lam = None
             d.new_name = d.new_name or _unique_name(d.name + "_offset", taken)
             taken.add(d.new_name)
-    return Plan(decisions, strategy="noncentered")
+    return Plan(decisions, strategy="noncentered", fingerprint=plan.fingerprint)
 
 
-def _compile(model: pm.Model, ncp: pm.Model, names: list[str]):
+def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict):
     """Objective+grad, map to the original constrained values, and the candidates' log scales.
 
     The objective is the non-centered log density minus ``0.5 * sum log(1 + s_k**2 I_k)``,
     the log-determinant of the offsets' curvature: with it the mode in the hyperparameters is
     that of their (Laplace) marginal, not of the joint density, whose mode over-estimates
     every hierarchical scale (the offsets' prior then pays nothing for a large scale).
-    ``I_k`` is an input, held fixed during one optimisation.
+    ``I_k`` is an input, held fixed during one optimisation; ``ip`` is ncp's initial point.
     """
-    # seeded: an initval="prior" (or "jitter") would otherwise start each call somewhere else
-    # and make the default's choice differ between processes
-    ip = ncp.initial_point(random_seed=0)
     values = ncp.value_vars
     orig = [rv.name for rv in model.free_RVs]
     orig_exprs = ncp.replace_rvs_by_values([ncp[n] for n in orig])
@@ -119,17 +126,7 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str]):
         scales, dict(zip(holders.values(), orig_exprs, strict=True)), strict=False
     )
     info = [pt.vector(f"info_{n}") for n in names]
-    correction = pt.zeros(())
-    for ls, inf in zip(scales, info, strict=True):
-        correction = correction - 0.5 * pt.log1p(pt.exp(2 * ls.ravel()) * inf).sum()
-    objective = ncp.logp(jacobian=True) + correction
-    grad = pt.grad(objective, values)
-    # the value variables themselves are the inputs (no flat-vector graph clone): x is split
-    # into them in NumPy, which costs microseconds per call and saves a clone of the graph
-    flat_grad = pt.concatenate([g.ravel() for g in grad])
-    lg = pytensor.function(
-        [*values, *info], [objective, flat_grad], on_unused_input="ignore", mode=FIT_MODE
-    )
+    lg = _objective(ncp, scales, info)
     rest = pytensor.function(
         values, [*orig_exprs, *scales], on_unused_input="ignore", mode="FAST_COMPILE"
     )
@@ -142,7 +139,43 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str]):
         return rest(*split(x))
 
     x0 = np.concatenate([np.ravel(ip[v.name]) for v in values]).astype(float)
-    return f_lg, f_rest, x0, orig, blocks
+    deps = dependencies(scales, values)  # the scales' hyperparameters, from the graph
+    return f_lg, f_rest, x0, orig, blocks, deps
+
+
+def _objective(ncp: pm.Model, scales: list, info: list):
+    """The compiled objective and its flat gradient (see :func:`_compile`), at the values
+    of ``ncp`` and the information ``info`` per candidate."""
+    values = ncp.value_vars
+    halves = []  # 0.5 * log(1 + s^2 I), per candidate
+    for ls, inf in zip(scales, info, strict=True):
+        # the scale is laid out like the value (ZeroSumNormal: its subspace), as I_k is
+        halves.append(0.5 * pt.log1p(pt.exp(2 * ls.ravel()) * inf).sum())
+    n_terms = len(ncp.free_RVs) + len(ncp.observed_RVs) + len(ncp.potentials) + len(info)
+    if n_terms > TREE_SUM_ABOVE:
+        terms = ncp.logp(jacobian=True, sum=False)
+        objective, mode = tree_sum([*terms, *[-h for h in halves]]), LARGE_FIT_MODE
+    else:
+        correction = pt.zeros(())
+        for h in halves:
+            correction = correction - h
+        objective, mode = ncp.logp(jacobian=True) + correction, FIT_MODE
+    grad = pt.grad(objective, values)
+    # the value variables themselves are the inputs (no flat-vector graph clone): x is split
+    # into them in NumPy, which costs microseconds per call and saves a clone of the graph;
+    # a large model's gradients are concatenated there too (a join of one input per variable
+    # has C code specific to the model's size)
+    joined = mode is FIT_MODE
+    flat = [pt.concatenate([g.ravel() for g in grad])] if joined else grad
+    lg_outs = pytensor.function(
+        [*values, *info], [objective, *flat], on_unused_input="ignore", mode=mode
+    )
+
+    def lg(*args):
+        out = lg_outs(*args)
+        return out[0], out[1] if joined else np.concatenate([np.ravel(g) for g in out[1:]])
+
+    return lg
 
 
 def _layout(specs: list[tuple[tuple[int, ...], str]]):
@@ -194,7 +227,9 @@ def _optimise(f_lg, x0: np.ndarray, seed: int) -> tuple[np.ndarray, bool, str, i
     return res.x, ok, msg + (f" after {attempt} jittered restarts" if attempt else ""), count[0]
 
 
-def laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None) -> LaplaceFit:
+def laplace_fit(
+    model: pm.Model, plan: Plan, *, random_seed: int | None = None, progress=None
+) -> LaplaceFit:
     # one BLAS thread: L-BFGS and the small dense algebra are much slower with threads on a
     # busy machine (measured 40x on 2 shared cores)
     try:
@@ -202,7 +237,7 @@ def laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None) 
     except ImportError:
         threadpool_limits = contextlib.nullcontext
     with threadpool_limits(1), _gc_paused():
-        return _laplace_fit(model, plan, random_seed=random_seed)
+        return _laplace_fit(model, plan, random_seed=random_seed, progress=progress)
 
 
 @contextlib.contextmanager
@@ -222,7 +257,35 @@ def _gc_paused():
             gc.enable()
 
 
-def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None) -> LaplaceFit:
+def _build(model: pm.Model, plan: Plan, names: list[str]):
+    """The curvature of the candidates (:class:`InformationFn`), the non-centered helper model
+    compiled (:func:`_compile`) for those it can handle, and its independent parts: groups of
+    coordinates with no cross term (the correction joins each scale's parents)."""
+    from decenter.rewrite import apply_plan
+
+    ncp_plan = noncentered_plan(model, plan)
+    with warnings.catch_warnings():  # initial values dropped here concern a helper model only
+        warnings.filterwarnings("ignore", message="the initial value of", category=UserWarning)
+        ncp = apply_plan(model, ncp_plan)
+    # seeded: an initval="prior" (or "jitter") would otherwise start each call somewhere else
+    # and make the default's choice differ between processes
+    ip = ncp.initial_point(random_seed=0)
+    # a candidate's value has its offset's shape (same family, same transform): the initial
+    # point of ncp gives them, no second initial point of the model
+    shapes = {
+        d.name: tuple(np.shape(ip[ncp.rvs_to_values[ncp[d.new_name]].name]))
+        for d in ncp_plan.rewrites
+    }
+    info_fn = InformationFn(model, names, random_seed=0, shapes=shapes)
+    # without the candidates the curvature cannot handle: they fall back, alone
+    f_obj, f_rest, x, orig, blocks, deps = _compile(model, ncp, info_fn.names, ip)
+    comps = [np.concatenate([blocks[i] for i in c]) for c in components(ncp, deps)]
+    return info_fn, f_obj, f_rest, x, orig, blocks, deps, comps
+
+
+def _laplace_fit(
+    model: pm.Model, plan: Plan, *, random_seed: int | None = None, progress=None
+) -> LaplaceFit:
     """Mode and Laplace spread of the fully non-centered model (see the module docstring).
 
     Parameters
@@ -234,21 +297,17 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
     random_seed : int, optional
         Seed of the jittered restarts, used only when the fit from the initial point fails
         (``None`` is seed 0: the fit is deterministic).
+    progress : callable, optional
+        Called with a text of counts (round, evaluations, scales done) as the fit goes.
 
     Returns
     -------
     LaplaceFit
     """
-    from decenter.rewrite import apply_plan
-
     names = [d.name for d in plan.rewrites]
     t0 = time.perf_counter()
-    with warnings.catch_warnings():  # initial values dropped here concern a helper model only
-        warnings.filterwarnings("ignore", message="the initial value of", category=UserWarning)
-        ncp = apply_plan(model, noncentered_plan(model, plan))
-    info_fn = InformationFn(model, names, random_seed=0)
-    names = info_fn.names  # without the variables the curvature cannot handle: they fall back
-    f_obj, f_rest, x, orig, blocks = _compile(model, ncp, names)
+    info_fn, f_obj, f_rest, x, orig, blocks, deps, comps = _build(model, plan, names)
+    names = info_fn.names
     t1 = time.perf_counter()
 
     def at(y):
@@ -256,8 +315,9 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
         point = {n: np.asarray(v) for n, v in zip(orig, rest[: len(orig)], strict=True)}
         return point, {n: np.asarray(v) for n, v in zip(names, rest[len(orig) :], strict=True)}
 
-    calls, ok, msg, info = 0, False, "", None
-    for _ in range(ROUNDS):  # I_k depends on the point (noise scales, link functions)
+    tick = progress or (lambda text: None)
+    calls, ok, msg, info, evals, where = 0, False, "", None, [0], [""]
+    for r in range(ROUNDS):  # I_k depends on the point (noise scales, link functions)
         point, log_scale = at(x)
         scl = {n: np.exp(log_scale[n]) for n in names}
         infos = info_fn({k: v[None] for k, v in point.items()}, scales=scl)
@@ -269,19 +329,26 @@ def _laplace_fit(model: pm.Model, plan: Plan, *, random_seed: int | None = None)
         info = new
 
         def f_lg(y, info=info):
+            evals[0] += 1
+            tick(f"{where[0]}, {evals[0]} evaluations")
             return f_obj(y, *info)
 
+        where[0] = f"round {r + 1} of at most {ROUNDS}"
         x, ok, msg, c = _optimise(f_lg, x, 0 if random_seed is None else random_seed)
         calls += c
     t2 = time.perf_counter()
     point, log_scale = at(x)
 
-    def f_scales(y):
-        return f_rest(y)[len(orig) :]
+    def spread(text):
+        where[0] = f"spread of the scales: {text}"
+        tick(f"{where[0]}, {evals[0]} evaluations")
 
     sd, hcalls = {}, 0
     if names:
-        sd, hcalls = log_scale_sd(f_lg, f_scales, x, log_scale, blocks, DENSE_HESSIAN_MAX)
+        sd, hcalls = log_scale_sd(
+            f_lg, lambda y: f_rest(y)[len(orig) :], x, log_scale, blocks, DENSE_HESSIAN_MAX,
+            deps=deps, components=comps, progress=spread,
+        )  # fmt: skip
     calls += hcalls
     t3 = time.perf_counter()
     return LaplaceFit(

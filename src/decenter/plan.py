@@ -23,6 +23,7 @@ import pymc as pm
 from pytensor.graph.basic import Variable
 
 from decenter._args import RandomSeed, check_bool, names_of, seed_int, var_names_arg
+from decenter._fingerprint import fingerprint
 from decenter._notebook import plan_frame, plan_html
 from decenter._reasons import (
     _family_name,
@@ -102,6 +103,8 @@ class Plan:
     strategy: str = "noncentered"
     notes: list[str] = field(default_factory=list)
     fit: dict = field(default_factory=dict)  # what a data-informed strategy computed, and its cost
+    #: the model it was made for (decenter._fingerprint), checked before it is applied
+    fingerprint: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def rewrites(self) -> list[Decision]:
@@ -336,6 +339,7 @@ def plan(
         decisions.append(d)
 
     result = Plan(decisions, strategy=strategy if isinstance(strategy, str) else "partial")
+    result.fingerprint = fingerprint(model, graph)
     _assign_lams(model, result, rules, strategy)
     _name_offsets(model, result)
     return result
@@ -379,13 +383,15 @@ def with_lams(
     ([0.0, 1.0], 'theta_offset')
     """
     units = units or {}
+    shapes = {v.name: v.shape for v in base.fingerprint}  # known: no shape evaluated again
     result = Plan([copy.copy(d) for d in base.decisions], strategy=source, notes=list(base.notes))
+    result.fingerprint = base.fingerprint
     for d in result.rewrites:
         if d.name in lams:
             lam = _check_lam(lams[d.name], f"lam of {d.name!r}")
             unit = _check_unit(units.get(d.name), d.name)
             rv = model[d.name]
-            _apply_lam(d, find_rule(rv), lam, _static_shape(rv), source, unit)
+            _apply_lam(d, find_rule(rv), lam, shapes.get(d.name) or _static_shape(rv), source, unit)
     _name_offsets(model, result)
     return result
 

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -53,6 +54,7 @@ def sample(
     *,
     rewrite: Iterable[str | Any] | None = None,
     var_names: Iterable[str | Any] | None = None,
+    plan: Any = None,
     **pm_sample_kwargs: Any,
 ):
     """Choose the parameterization, rewrite, and sample with ``pm.sample``.
@@ -75,6 +77,9 @@ def sample(
         As in ``pm.sample``: the variables kept in the trace, by their names in ``model``
         (a rewritten variable is the Deterministic of the same name; its ``x_offset`` is kept
         only if named). None keeps every variable.
+    plan : Plan, optional
+        A plan already made for this model by :func:`decenter.plan`: applied as it is (no
+        second fit; ``strategy`` is then ignored). A plan of another model is refused.
     **pm_sample_kwargs
         Any other keyword of ``pm.sample`` (``draws``, ``tune``, ``chains``, ``cores``,
         ``nuts_sampler`` = "pymc", "nutpie", "numpyro" or "blackjax", ``target_accept``, ...).
@@ -105,13 +110,19 @@ def sample(
     check_bool(progressbar, "progressbar")
     check_sample_counts(pm_sample_kwargs)
     keep = names_of(model, var_names)
-    try:
-        with stage(f"choosing the parameterization (strategy={strategy!r})", progressbar):
-            p = make_plan(model, rewrite, strategy=strategy, random_seed=random_seed)
-    except (TypeError, ValueError) as err:  # plan's messages name its argument var_names
-        if rewrite is None or "var_names" not in str(err):
-            raise
-        raise type(err)(str(err).replace("var_names", "rewrite")) from None
+    if plan is not None:
+        p = _given(model, plan, rewrite)
+    else:  # the only fit: the plan made here is applied as it is
+        try:
+            with stage(f"choosing the parameterization (strategy={strategy!r})", progressbar):
+                p = make_plan(
+                    model, rewrite, strategy=strategy, random_seed=random_seed,
+                    progressbar=progressbar,
+                )  # fmt: skip
+        except (TypeError, ValueError) as err:  # plan's messages name its argument var_names
+            if rewrite is None or "var_names" not in str(err):
+                raise
+            raise type(err)(str(err).replace("var_names", "rewrite")) from None
     warn_fallback(p, stacklevel=2)
     target, summary = model, None
     if not p.rewrites:
@@ -137,6 +148,19 @@ def sample(
     )
     _record(idata, p, summary)
     return idata
+
+
+def _given(model: pm.Model, plan, rewrite):
+    """A plan given to :func:`sample`: checked against ``model``, its notes copied (added to)."""
+    from decenter._fingerprint import check_plan
+
+    if rewrite is not None:
+        raise ValueError(
+            "pass either plan= or rewrite=, not both: a plan already says what to rewrite "
+            "(make it with decenter.plan(model, var_names))"
+        )
+    check_plan(model, plan)
+    return dataclasses.replace(plan, notes=list(plan.notes))
 
 
 def _check_kept(keep: list[str], target: pm.Model) -> None:

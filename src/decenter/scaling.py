@@ -50,7 +50,9 @@ NS = (100, 200, 400, 600, 800, 1000)
 TARGETS = {"transform_over_build": 2.0, "growth_per_doubling": 2.2, "logp_ratio": 1.05}
 
 
-def wide_model(n: int, size: int = 40, seed: int = 0, noncentered: bool = False) -> pm.Model:
+def wide_model(
+    n: int, size: int = 40, seed: int = 0, noncentered: bool = False, observed: bool = True
+) -> pm.Model:
     """A model of ``n`` hierarchical vectors of ``size`` elements with their own hyperpriors.
 
     Parameters
@@ -64,6 +66,8 @@ def wide_model(n: int, size: int = 40, seed: int = 0, noncentered: bool = False)
     noncentered : bool
         Write the vectors non-centered by hand (``b_i_offset`` and a Deterministic ``b_i``),
         the model ``decenter.transform`` should produce.
+    observed : bool
+        With the observations ``y_i`` (False: the hierarchy alone, as in issue 29's models).
 
     Returns
     -------
@@ -85,7 +89,8 @@ def wide_model(n: int, size: int = 40, seed: int = 0, noncentered: bool = False)
                 b = pm.Deterministic(f"b_{i}", mu + sigma * offset, dims="g")
             else:
                 b = pm.Normal(f"b_{i}", mu, sigma, dims="g")
-            pm.Normal(f"y_{i}", b, 1.0, observed=data[i], dims="g")
+            if observed:
+                pm.Normal(f"y_{i}", b, 1.0, observed=data[i], dims="g")
     return model
 
 
@@ -297,6 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     p.add_argument("--json", default=None, help="also write the full result to this file")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--default-ns", type=int, nargs="*", default=[50, 150, 600],
+        help="sizes at which to time the default (strategy='auto'); none: skip",
+    )  # fmt: skip
     args = p.parse_args(argv)
     if any(n < 1 for n in args.ns) or args.size < 1 or args.repeats < 1:
         p.error("--ns, --size and --repeats must be positive integers")
@@ -312,6 +321,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         on_row=lambda row: print(json.dumps(row), file=sys.stderr, flush=True),
     )
     print(format_table(result))
+    if args.default_ns:
+        from decenter._defaultcost import default_costs, format_default
+
+        result["default"] = default_costs(
+            wide_model,
+            args.default_ns,
+            size=args.size,
+            repeats=args.repeats,
+            progressbar=not args.no_progress,
+        )
+        print()
+        print(format_default(result["default"]))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(result, fh, indent=1)

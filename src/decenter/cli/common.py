@@ -50,6 +50,7 @@ def transform(model, args):
             include_loc_only=args.include_loc_only,
             random_seed=args.seed,
             return_plan=True,
+            progressbar=progress(args),
         )
 
 

@@ -34,6 +34,7 @@ def run(args) -> int:
             strategy=args.strategy,
             include_loc_only=args.include_loc_only,
             random_seed=args.seed,
+            progressbar=common.progress(args),
         )
     if args.format == "json":
         common.print_json({"target": args.target, "plan": plan.to_dict()})
