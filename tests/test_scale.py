@@ -137,7 +137,8 @@ def test_component_hessian_gives_the_full_hessians_spread():
     base = decenter.plan(m, strategy="noncentered")
     ncp = decenter.transform(m, strategy="noncentered")
     names = [d.name for d in base.rewrites]
-    f_lg, f_rest, x0, orig, blocks, deps, _ = laplace._compile(m, ncp, names)
+    ip = ncp.initial_point(random_seed=0)
+    f_lg, f_rest, x0, orig, blocks, deps = laplace._compile(m, ncp, names, ip)
     info = [np.ones(5) for _ in names]
     rng = np.random.default_rng(0)
     x = x0 + rng.normal(scale=0.3, size=x0.size)
@@ -180,7 +181,7 @@ def test_fit_graph_has_no_node_that_grows_with_the_model(monkeypatch):
             return f
 
         monkeypatch.setattr(laplace.pytensor, "function", spy)
-        laplace._compile(m, ncp, names)
+        laplace._compile(m, ncp, names, ncp.initial_point(random_seed=0))
         monkeypatch.setattr(laplace.pytensor, "function", real)
         objective = max(seen, key=lambda f: len(f.maker.fgraph.apply_nodes))
         widest.append(max(len(nd.inputs) for nd in objective.maker.fgraph.apply_nodes))

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import pymc as pm
 
 __all__ = [
     "RandomSeed",
@@ -141,3 +142,17 @@ def check_sample_counts(kwargs: Mapping[str, Any], *, min_draws: int = 0) -> Non
     ):
         if name in kwargs:
             check_int(kwargs[name], name, minimum, none=none)
+
+
+def check_model(model: Any) -> pm.Model:
+    """Raise a TypeError that says what to pass when ``model`` is not a ``pm.Model``."""
+    if not isinstance(model, pm.Model):
+        raise TypeError(
+            f"expected a pymc.Model, got {type(model).__name__}; pass the model object, e.g. "
+            "`with pm.Model() as model: ...` then `decenter.transform(model)`"
+        )
+    if model.parent is not None:
+        raise ValueError(
+            "this is a sub-model (pm.Model(name=...) inside another); pass the outermost model"
+        )
+    return model

@@ -97,3 +97,38 @@ def _static_shape(rv: Variable) -> tuple[int, ...] | None:
         except Exception:  # shape depends on something that cannot be evaluated alone
             continue
     return None
+
+
+def _apply_lam(
+    d: Any,
+    rule: Any,
+    lam: np.ndarray,
+    shape: tuple[int, ...] | None,
+    source: str,
+    unit: np.ndarray | None = None,
+) -> None:
+    """Set the :class:`decenter.plan.Decision`'s lam (and unit) for its rule: all zeros -> None (non-centered), all ones -> keep."""
+    if shape is not None and lam.ndim:
+        try:
+            np.broadcast_to(lam, shape)
+        except ValueError:
+            raise ValueError(
+                f"strategy for {d.name!r}: lam of shape {lam.shape} does not match the variable's shape {shape}"
+            ) from None
+    if not rule.elementwise and not (np.all(lam == 0) or np.all(lam == 1)):
+        rounded = float(np.mean(lam) >= 0.5)
+        d.reason += f"; {d.family} is centered or not as a whole: lam rounded to {rounded:g}"
+        lam = np.asarray(rounded)
+    d.lam = d.unit = None
+    if np.all(lam == 1):
+        d.action = "keep"
+        d.reason += f"; lam = 1 ({source}): left centered"
+    elif not np.all(lam == 0):
+        d.lam = lam if lam.ndim else float(lam)
+        d.unit = None if unit is None or np.all(unit == 1) else _compact(unit)
+
+
+def _compact(x: np.ndarray) -> float | np.ndarray:
+    """A float if every element is the same, else the array."""
+    x = np.asarray(x, dtype=float)
+    return float(x.flat[0]) if x.size == 1 or np.ptp(x) == 0 else x

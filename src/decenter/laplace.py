@@ -343,23 +343,14 @@ def _laplace_fit(
         where[0] = f"spread of the scales: {text}"
         tick(f"{where[0]}, {evals[0]} evaluations")
 
-    sd, hcalls = {}, 0
-    if names:
-        sd, hcalls = log_scale_sd(
-            f_lg, lambda y: f_rest(y)[len(orig) :], x, log_scale, blocks, DENSE_HESSIAN_MAX,
-            deps=deps, components=comps, progress=spread,
-        )  # fmt: skip
+    sd, hcalls = log_scale_sd(
+        f_lg, lambda y: f_rest(y)[len(orig) :], x, log_scale, blocks, DENSE_HESSIAN_MAX,
+        deps=deps, components=comps, progress=spread,
+    ) if names else ({}, 0)  # fmt: skip
     calls += hcalls
     t3 = time.perf_counter()
     return LaplaceFit(
-        point=point,
-        log_scale=log_scale,
-        log_scale_sd=sd,
-        converged=ok,
-        message=msg,
-        n_dim=x.size,
-        evaluations=calls,
+        point=point, log_scale=log_scale, log_scale_sd=sd, converged=ok, message=msg,
+        n_dim=x.size, evaluations=calls, info_fn=info_fn, failed=dict(info_fn.failed),
         seconds={"compile": t1 - t0, "optimise": t2 - t1, "hessian": t3 - t2},
-        info_fn=info_fn,
-        failed=dict(info_fn.failed),
-    )
+    )  # fmt: skip

@@ -22,7 +22,14 @@ import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 
-from decenter._args import RandomSeed, check_bool, names_of, seed_int, var_names_arg
+from decenter._args import (  # noqa: F401  (check_model re-exported)
+    RandomSeed,
+    check_bool,
+    check_model,
+    names_of,
+    seed_int,
+    var_names_arg,
+)
 from decenter._fingerprint import fingerprint
 from decenter._notebook import plan_frame, plan_html
 from decenter._reasons import (
@@ -37,8 +44,10 @@ from decenter._reasons import (
 from decenter._strategy import (  # noqa: F401  (FIT_STRATEGIES re-exported for decenter.auto)
     FIT_STRATEGIES,
     STRATEGIES,
+    _apply_lam,
     _check_lam,
     _check_unit,
+    _compact,
     _normalize_strategy,
     _static_shape,
 )
@@ -164,20 +173,6 @@ class Plan:
         return plan_frame(self)
 
 
-def check_model(model: Any) -> pm.Model:
-    """Raise a TypeError that says what to pass when ``model`` is not a ``pm.Model``."""
-    if not isinstance(model, pm.Model):
-        raise TypeError(
-            f"expected a pymc.Model, got {type(model).__name__}; pass the model object, e.g. "
-            "`with pm.Model() as model: ...` then `decenter.transform(model)`"
-        )
-    if model.parent is not None:
-        raise ValueError(
-            "this is a sub-model (pm.Model(name=...) inside another); pass the outermost model"
-        )
-    return model
-
-
 def _candidate(
     model: pm.Model, rv: Variable, include_loc_only: bool, graph
 ) -> tuple[Decision, Rule | None]:
@@ -214,41 +209,6 @@ def _candidate(
         reason = f"scale is constant, only the location depends on {_words(loc_p)}; include_loc_only=True rewrites it"
         return Decision(**keep, reason=reason), None
     return Decision(**keep, reason="location and scale are constant (not hierarchical)"), None
-
-
-def _apply_lam(
-    d: Decision,
-    rule: Rule,
-    lam: np.ndarray,
-    shape: tuple[int, ...] | None,
-    source: str,
-    unit: np.ndarray | None = None,
-) -> None:
-    """Set the decision's lam (and unit): all zeros -> None (non-centered), all ones -> keep."""
-    if shape is not None and lam.ndim:
-        try:
-            np.broadcast_to(lam, shape)
-        except ValueError:
-            raise ValueError(
-                f"strategy for {d.name!r}: lam of shape {lam.shape} does not match the variable's shape {shape}"
-            ) from None
-    if not rule.elementwise and not (np.all(lam == 0) or np.all(lam == 1)):
-        rounded = float(np.mean(lam) >= 0.5)
-        d.reason += f"; {d.family} is centered or not as a whole: lam rounded to {rounded:g}"
-        lam = np.asarray(rounded)
-    d.lam = d.unit = None
-    if np.all(lam == 1):
-        d.action = "keep"
-        d.reason += f"; lam = 1 ({source}): left centered"
-    elif not np.all(lam == 0):
-        d.lam = lam if lam.ndim else float(lam)
-        d.unit = None if unit is None or np.all(unit == 1) else _compact(unit)
-
-
-def _compact(x: np.ndarray) -> float | np.ndarray:
-    """A float if every element is the same, else the array."""
-    x = np.asarray(x, dtype=float)
-    return float(x.flat[0]) if x.size == 1 or np.ptp(x) == 0 else x
 
 
 def _unique_name(base: str, taken: set[str]) -> str:
