@@ -9,7 +9,9 @@ above -> 1), ``auto*F`` (the default's lams times ``F``, in the default's units)
 ``auto+a,b`` (the default's plan with variables ``a`` and ``b`` forced non-centered) or a
 JSON dict ``{"name": lam}`` (``strategy=dict``; others non-centered). Model
 ``respiratory_loc`` is the corpus's ``respiratory`` with its patient-level covariates (sex,
-age, centre) in the patient intercept's location instead of the linear predictor.
+age, centre) in the patient intercept's location instead of the linear predictor;
+``epilepsy_loc`` is the real suite's ``epilepsy`` with its intercept and patient-level
+covariates (log base, treatment, their product, log age) in the patient effect's location.
 
     PYTHONPATH=src python docs/partial_pays.py respiratory noncentered auto 'auto*0.5'
 """
@@ -53,6 +55,32 @@ def respiratory_loc() -> pm.Model:
     return m
 
 
+def epilepsy_loc() -> pm.Model:
+    from decenter.examples.real import _codes, _rdata
+
+    df = _rdata("HSAUR", "epilepsy").sort_values(["subject", "period"])
+    subj, subjects = _codes(df["subject"])
+    trt = (df["treatment"] == "Progabide").to_numpy(float)
+    log_base = np.log(df["base"].to_numpy(float) / 4)
+    log_age = np.log(df["age"].to_numpy(float))
+    v4 = (df["period"].astype(int) == 4).to_numpy(float)
+    x = np.column_stack([log_base, trt, trt * log_base, log_age, v4])
+    x = x - x.mean(axis=0)
+    xp = np.zeros((len(subjects), 4))
+    xp[subj] = x[:, :4]
+    coords = {"patient": subjects, "obs": range(len(df))}
+    with pm.Model(coords=coords) as m:
+        a0 = pm.Normal("a0", mu=0, sigma=5)
+        beta = pm.Normal("beta", mu=0, sigma=2, shape=5)
+        sigma_patient = pm.HalfNormal("sigma_patient", sigma=1)
+        sigma_visit = pm.HalfNormal("sigma_visit", sigma=1)
+        b1 = pm.Normal("b1", a0 + pt.dot(xp, beta[:4]), sigma_patient, dims="patient")
+        b = pm.Normal("b", mu=0, sigma=sigma_visit, dims="obs")
+        eta = beta[4] * x[:, 4] + b1[subj] + b
+        pm.Poisson("seizures", mu=pt.exp(eta), observed=df["seizure.rate"], dims="obs")
+    return m
+
+
 def variant(m: pm.Model, form: str) -> pm.Model:
     if form == "centered":
         return m
@@ -75,7 +103,8 @@ def variant(m: pm.Model, form: str) -> pm.Model:
 
 def main(name: str, forms: list[str]) -> None:
     warnings.simplefilter("ignore")
-    make = respiratory_loc if name == "respiratory_loc" else {**REAL_SUITE, **CORPUS}[name]
+    own = {"respiratory_loc": respiratory_loc, "epilepsy_loc": epilepsy_loc}
+    make = {**REAL_SUITE, **CORPUS, **own}[name]
     for form in forms:
         m = make()
         orig = [rv.name for rv in m.free_RVs]
