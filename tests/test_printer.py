@@ -24,7 +24,7 @@ from decenter.families import find_rule
 from decenter.plan import plan as make_plan
 from decenter.plan import with_lams
 from decenter.rewrite import apply_plan
-from test_guard import car_scale, gp_per_region, mvnormal_corr, normal_hyper
+from test_guard import _mutant_normal, car_scale, gp_per_region, mvnormal_corr, normal_hyper
 
 # the names of PyTensor's ops and PyMC's op classes that leaked into diffs before
 DENY = [
@@ -400,3 +400,41 @@ def test_a_guarded_rewrite_prints_its_math_and_its_guard(name, strategy, seed):
         if graph_guard == 0:  # a valid point: the printed map is the graph's value
             np.testing.assert_allclose(printed_x, graph_x, rtol=1e-7, atol=1e-9)
     assert outcomes == {0.0, -np.inf}
+
+
+def test_a_switch_that_is_not_the_guards_prints_as_written():
+    """Only the guard's own construction is read as a guard: the hand-written safe scale
+    ``switch(s > 0, s, 1)`` differs from it at s = inf, so it is printed as it is."""
+    lines = model_lines(_mutant_normal(lambda s: s > 0))
+    assert "b = switch(s > 0, s, 1) * b_offset  shape=(3,)" in lines
+    assert "b_guard = Potential(switch(s > 0, 0, -inf))" in lines
+
+
+def test_stacks_and_logic_print_as_numpy_reads_them(seed):
+    with pm.Model() as m:
+        s = pm.Normal("s")
+        v = pm.Normal("v", shape=3)
+        pm.Deterministic("c", pt.stack([pt.stack([s, 2 * s]), pt.stack([s**2, s])]))
+        pm.Deterministic("d", pt.stack([v, v + 1], axis=1))
+        pm.Deterministic("e", pt.concatenate([v, 2 * v]))
+        pm.Deterministic("f", ((s > 0) & ~pt.isfinite(v)) | (v < 1))
+    lines = model_lines(m)
+    assert lines[2:] == [
+        "c = [[s, 2 * s], [s ** 2, s]]  shape=(2, 2)",
+        "d = stack([v, v + 1], axis=1)  shape=(3, 2)",
+        "e = concatenate([v, 2 * v])  shape=(6,)",
+        "f = (s > 0) & ~isfinite(v) | (v < 1)  shape=(3,)",
+    ]
+    values = dict(
+        zip(
+            ["s", "v", "c", "d", "e", "f"],
+            pm.draw(list(m.named_vars.values()), random_seed=seed),
+            strict=True,
+        )
+    )
+    ns = {"s": values["s"], "v": values["v"], "stack": np.stack, "concatenate": np.concatenate}
+    ns["isfinite"] = np.isfinite
+    for line in lines[2:]:
+        name, text = re.match(r"(\w+) = (.*?)  shape=", line).groups()
+        got = eval(text, {"__builtins__": {}}, ns)  # noqa: S307  (our own text)
+        np.testing.assert_array_equal(np.asarray(got), values[name])
