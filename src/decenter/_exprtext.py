@@ -8,6 +8,7 @@ from pytensor.compile.ops import DeepCopyOp, ViewOp
 from pytensor.graph.basic import Constant, Variable
 from pytensor.tensor.basic import Alloc
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
+from pytensor.tensor.math import Dot
 from pytensor.tensor.shape import Reshape, SpecifyShape
 from pytensor.tensor.subtensor import AdvancedSubtensor, Subtensor
 
@@ -37,6 +38,9 @@ def describe(var: Variable, depth: int = 4) -> str:
     >>> s, z = pt.scalar("s"), pt.scalar("z")
     >>> describe(pt.exp(s) * z - 1)
     'exp(s) * z - 1'
+    >>> a, b = pt.matrix("a"), pt.matrix("b")
+    >>> describe(pt.matmul(a + 1, b)), describe(pt.dot(a, b))
+    ('(a + 1) @ b', 'a @ b')
     """
     if var.name:
         return var.name
@@ -65,9 +69,9 @@ def describe(var: Variable, depth: int = 4) -> str:
         return f"{type(sop).__name__.lower()}({', '.join(args)})"
     if isinstance(op, _SHAPE_OPS):
         return args[0] + ("[...]" if isinstance(op, Subtensor | AdvancedSubtensor) else "")
-    if type(op).__name__ == "MatrixTranspose" or _transposed(node.inputs[0], var):
+    if _transposed(node.inputs[0], var):
         return f"{args[0]}.T"
-    if type(op).__name__ in ("Matmul", "Dot") or _is_blockwise_matmul(op):
+    if isinstance(op, Dot) or _is_blockwise_matmul(op):
         return " @ ".join(f"({a})" if _is_sum(a) else a for a in args)
     return f"{type(op).__name__.lower()}({', '.join(args)})"
 
@@ -82,17 +86,19 @@ def _const_text(var: Constant) -> str:
 
 
 def _is_blockwise_matmul(op) -> bool:
-    core = getattr(op, "core_op", None)
-    return core is not None and type(core).__name__ in ("Dot", "Matmul")
+    """``pt.matmul``: a Blockwise of Dot."""
+    return isinstance(getattr(op, "core_op", None), Dot)
 
 
 def _transposed(a: Variable, b: Variable) -> bool:
-    """b is a.T (a DimShuffle swapping the last two axes, or MatrixTranspose)."""
+    """b is a.T: a DimShuffle swapping the last two axes (``pt.matrix_transpose`` makes one)."""
     node = b.owner
     if node is None or node.inputs[0] is not a:
         return False
     op = node.op
-    if isinstance(op, DimShuffle):
-        n = a.ndim
-        return n >= 2 and tuple(op.new_order) == (*range(n - 2), n - 1, n - 2)
-    return type(op).__name__ == "MatrixTranspose"
+    n = a.ndim
+    return (
+        isinstance(op, DimShuffle)
+        and n >= 2
+        and tuple(op.new_order) == (*range(n - 2), n - 1, n - 2)
+    )

@@ -53,8 +53,9 @@ import pytensor.scalar as ps
 import pytensor.tensor as pt
 from pytensor.compile.ops import DeepCopyOp, ViewOp
 from pytensor.graph.basic import Constant, Variable
-from pytensor.tensor.basic import Alloc, Join, MakeVector, Split
+from pytensor.tensor.basic import Alloc, AllocDiag, ExtractDiag, Join, MakeVector, Split
 from pytensor.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+from pytensor.tensor.math import Dot
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.shape import Reshape, SpecifyShape
 from pytensor.tensor.subtensor import AdvancedSubtensor, Subtensor
@@ -151,7 +152,7 @@ class _Prover:
             return self._all(var.owner.inputs[:1] if isinstance(op, Split) else var.owner.inputs)
         if _is_reduction(op):
             return self.why(var.owner.inputs[0])
-        if type(op).__name__ == "ExtractDiag" and _main_diagonal(op, var.owner.inputs[0].ndim):
+        if isinstance(op, ExtractDiag) and _main_diagonal(op, var.owner.inputs[0].ndim):
             # the diagonal of a positive definite matrix (LKJCholeskyCov's stds), or of a
             # positive one
             inner = var.owner.inputs[0]
@@ -338,7 +339,7 @@ def _posdef(var: Variable, prover: _Prover) -> str | None:
         return _posdef(node.inputs[0], prover)
     if isinstance(op, DimShuffle) and _keeps_core(op, node.inputs[0].ndim):
         return _posdef(node.inputs[0], prover)  # batch dims added in front
-    if type(op).__name__ in ("Matmul", "Dot") or _is_blockwise_matmul(op):
+    if isinstance(op, Dot) or _is_blockwise_matmul(op):
         a, b = node.inputs
         if _transposed(a, b) or _transposed(b, a):
             return None
@@ -350,7 +351,7 @@ def _posdef(var: Variable, prover: _Prover) -> str | None:
             for m_, s_ in (node.inputs, node.inputs[::-1]):
                 if all(s_.type.broadcastable):  # a scalar times a matrix
                     return prover.why(s_) or _posdef(m_, prover)
-    if type(op).__name__ == "AllocDiag":
+    if isinstance(op, AllocDiag):
         return prover.why(node.inputs[0])
     if hasattr(op, "dist_params"):
         return f"{_label(var)} is {_kind(var)}, not known to be positive definite"

@@ -28,6 +28,7 @@ import numpy as np
 import pymc as pm
 
 from decenter.cli._dists import dist_text
+from decenter.cli._patterns import is_zero
 from decenter.cli._printer import ATOM, Printer
 from decenter.families import LocScaleRule, LogNormalRule, ScaleRule, SkewNormalRule, find_rule
 
@@ -56,7 +57,7 @@ def partial_texts(
     U = None if unit is None else unit_sym
     ls = rule.read(rv)
     p0, p1 = printers
-    loc = None if ls.loc is None else p0.text(ls.loc)
+    loc = None if ls.loc is None or is_zero(ls.loc) else p0.text(ls.loc)  # Normal(0, s): no 0 * 0.5
     s = _term(p0.text(ls.scale), U)
     m = None if loc is None else _term(loc, U)
     zero, one = L == "0", L == "1"

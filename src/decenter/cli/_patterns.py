@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytensor.scalar as ps
 import pytensor.tensor as pt
-from pytensor.graph.basic import Constant, Variable
-from pytensor.tensor.basic import Alloc
+from pytensor.graph.basic import Constant, Variable, equal_computations
+from pytensor.tensor.basic import Alloc, Join, MakeVector
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
 from pytensor.tensor.math import Dot
 from pytensor.tensor.subtensor import AdvancedIncSubtensor, Subtensor, indices_from_subtensor
@@ -33,6 +33,9 @@ __all__ = [
     "is_gram",
     "is_transpose_of",
     "matvec",
+    "unexpand",
+    "is_nested_list",
+    "isfinite_input",
 ]
 
 
@@ -85,6 +88,13 @@ def is_one(x: Variable) -> bool:
 
 def _is_scalar_const(x: Variable, value: float) -> bool:
     x = strip_expand(x)
+    node = x.owner
+    if (
+        node is not None
+        and isinstance(node.op, Elemwise)
+        and isinstance(node.op.scalar_op, ps.Second)
+    ):
+        x = strip_expand(node.inputs[1])  # fill(shape_of, value): the value, broadcast
     return isinstance(x, Constant) and x.data.size == 1 and float(x.data.reshape(-1)[0]) == value
 
 
@@ -153,3 +163,43 @@ def matvec(var: Variable) -> tuple[Variable, Variable] | None:
     except Exception:
         return None
     return prod.inputs[0], col.inputs[0]
+
+
+def unexpand(x: Variable, axis: int) -> Variable | None:
+    """``y`` when ``x`` is ``y`` with a new axis at ``axis`` (a part of ``pt.stack``)."""
+    node = x.owner
+    if node is None or not isinstance(node.op, DimShuffle):
+        return None
+    n = node.inputs[0].ndim
+    want = (*range(axis), "x", *range(axis, n))
+    return node.inputs[0] if tuple(node.op.new_order) == want else None
+
+
+def is_nested_list(x: Variable) -> bool:
+    """``x`` is ``pt.stack([a, b])`` of scalars, or a stack along axis 0 of such."""
+    node = x.owner
+    if node is None:
+        return False
+    if isinstance(node.op, MakeVector):
+        return True
+    if not isinstance(node.op, Join) or node.op.axis != 0:
+        return False
+    parts = [unexpand(i, 0) for i in node.inputs]
+    return all(p is not None and is_nested_list(p) for p in parts)
+
+
+def isfinite_input(var: Variable) -> Variable | None:
+    """``x`` when ``var`` is ``pt.isfinite(x)`` (PyTensor writes it with ``isnan`` and ``isinf``)."""
+    node = var.owner
+    if (
+        node is None
+        or not isinstance(node.op, Elemwise)
+        or not isinstance(node.op.scalar_op, ps.AND)
+    ):
+        return None
+    x = node.inputs[0]
+    for _ in range(2):  # invert(isnan(x))
+        if x.owner is None or not isinstance(x.owner.op, Elemwise):
+            return None
+        x = x.owner.inputs[0]
+    return x if equal_computations([var], [pt.isfinite(x)]) else None

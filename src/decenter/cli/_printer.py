@@ -53,13 +53,17 @@ from decenter._pymc import LKJCholeskyCovRV
 from decenter.cli._patterns import (
     const_text,
     is_gram,
+    is_nested_list,
     is_one,
     is_tril_fill,
     is_zero,
+    isfinite_input,
     matvec,
     reciprocal_input,
     strip_expand,
+    unexpand,
 )
+from decenter.families._guard import guard_test, safe_input
 
 __all__ = ["Printer", "ATOM", "MATMUL"]
 
@@ -76,6 +80,8 @@ _BINARY = {
     ps.Mod: (" % ", 2),
     ps.Pow: (" ** ", 4),
 }
+# between a comparison and a sum, as Python has them: (s > 0) & (t > 0) keeps its parentheses
+_LOGICAL = {ps.AND: (" & ", 0.6), ps.XOR: (" ^ ", 0.4), ps.OR: (" | ", 0.2)}
 _COMPARE = {ps.EQ: " == ", ps.NEQ: " != ", ps.LT: " < ", ps.LE: " <= ", ps.GT: " > ", ps.GE: " >= "}
 # ops that only check, cast or re-label their first input
 _TRANSPARENT = (
@@ -169,7 +175,7 @@ class Printer:
 
             return dist_text(self, var), ATOM
         if isinstance(op, Elemwise):
-            return self._elemwise(op.scalar_op, inputs)
+            return self._known(var) or self._elemwise(op.scalar_op, inputs)
         if isinstance(op, DimShuffle):
             return self._dimshuffle(op, inputs[0])
         if isinstance(op, Subtensor | AdvancedSubtensor):
@@ -182,6 +188,24 @@ class Printer:
             return self._expr(strip_expand(inputs[0]).owner.inputs[0])  # cholesky(L @ L.T) = L
         return self._call(op, inputs)
 
+    def _known(self, var: Variable) -> tuple[str, int] | None:
+        """A guard's safe scale (its value at every valid point: the scale), the guard's
+        Potential (``decenter.families._guard``), ``isfinite(x)``."""
+        x = safe_input(var)
+        if x is not None:
+            return self._expr(x)
+        test = guard_test(var)
+        if test is not None:
+            kind, x = test
+            if kind == "chol":
+                cond = f"{self.wrap(x, ATOM)} succeeds"
+            else:  # NaN fails both comparisons
+                cond = f"0 < {self.wrap(x, 1)} < inf"
+                cond = cond if strip_expand(x).ndim == 0 else f"all({cond})"
+            return f"0 if {cond} else -inf", -1
+        x = isfinite_input(var)
+        return None if x is None else (f"isfinite({self.expr(x)})", ATOM)
+
     def _transparent(self, op, inputs) -> tuple[str, int]:
         if isinstance(op, Shape_i):
             return f"{self.wrap(inputs[0], ATOM)}.shape[{op.i}]", ATOM
@@ -193,8 +217,7 @@ class Printer:
             name = {"add": "cumsum", "mul": "cumprod"}.get(op.mode, f"cum{op.mode}")
             return f"{name}({args[0]}{'' if op.axis in (None, 0) else f', axis={op.axis}'})", ATOM
         if isinstance(op, Join):
-            axis = f", axis={op.axis}" if op.axis != 0 else ""
-            return f"concatenate([{', '.join(args)}]{axis})", ATOM
+            return self._join(op, inputs), ATOM
         if isinstance(op, MakeVector):
             return f"[{', '.join(args)}]", ATOM
         if isinstance(op, ExtractDiag):
@@ -203,6 +226,18 @@ class Printer:
             return f"{self.wrap(inputs[0], ATOM)}.shape", ATOM
         name = getattr(op, "name", None) or type(op).__name__
         return f"{str(name).lower()}({', '.join(args)})", ATOM
+
+    def _join(self, op: Join, inputs: list[Variable]) -> str:
+        """``concatenate``; ``stack`` when every part gained the joined axis; a nested list
+        ``[[a, b], [c, d]]`` when the parts are lists (``pt.stack`` of ``pt.stack``)."""
+        axis = f", axis={op.axis}" if op.axis != 0 else ""
+        parts = [unexpand(x, op.axis) for x in inputs]
+        if any(x is None for x in parts):
+            return f"concatenate([{', '.join(map(self.expr, inputs))}]{axis})"
+        listed = "[" + ", ".join(map(self.expr, parts)) + "]"
+        return (
+            listed if op.axis == 0 and all(map(is_nested_list, parts)) else f"stack({listed}{axis})"
+        )
 
     def _elemwise(self, sop, inputs) -> tuple[str, int]:
         if isinstance(sop, _SCALAR_CASTS):
@@ -218,6 +253,11 @@ class Printer:
             return "1 / " + self.wrap(inputs[-1], 3), 2
         if isinstance(sop, ps.Sqr):
             return self.wrap(inputs[0], 5) + " ** 2", 4
+        if isinstance(sop, ps.Invert):
+            return "~" + self.wrap(inputs[0], 3), 3
+        if type(sop) in _LOGICAL:
+            sym, prec = _LOGICAL[type(sop)]
+            return sym.join(self.wrap(x, prec + 0.01) for x in inputs), prec
         if type(sop) in _COMPARE:
             return _COMPARE[type(sop)].join(self.wrap(x, 1) for x in inputs), 0
         if type(sop) in _BINARY:
