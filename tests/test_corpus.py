@@ -82,29 +82,15 @@ def test_bench_suites_are_the_corpus_and_its_halves():
 
 # ------------------------------------------------- the default's fit on every model (slow)
 
-#: models where the default's fit fails today and every candidate falls back to non-centered
-#: (issue 28 item 2 is to make the fit cover them; then these tests pass and the marks go)
-KNOWN_FALLBACKS = {
-    name: "ZeroSumNormal: the fit fails with an input dimension mismatch"
-    for name in ("esoph", "insectsprays", "chickwts", "toothgrowth", "cake")
-}
-
-
-def _fallback_marks(name):
-    if name in KNOWN_FALLBACKS:
-        return pytest.param(
-            name, marks=pytest.mark.xfail(reason=KNOWN_FALLBACKS[name], strict=False)
-        )
-    return name
-
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [_fallback_marks(n) for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_default_fit_covers_every_variable(name):
     model = CORPUS[name]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         plan = decenter.plan(model, random_seed=1)
     fallbacks = [n for n in plan.notes if "fallback" in n.lower() or "failed" in n.lower()]
-    print(name, fallbacks)
     assert not fallbacks, fallbacks
+    # no candidate left out of the fit alone either (issue 28: ZeroSumNormal used to be)
+    assert not (plan.fit or {}).get("fallback"), plan.fit["fallback"]
