@@ -38,6 +38,7 @@ LEVELS = {
     "decenter._fingerprint": 1,
     # 2: applying them
     "decenter.rewrite": 2,
+    "decenter._recenter": 2,
     # 3: the work on a plan or a rewritten model
     "decenter.auto": 3,
     "decenter.curvature": 3,
@@ -230,4 +231,6 @@ ALLOWED_PYMC = {
     "them (compile_pymc, rvs_in_graph, vectorize_over_posterior) for the verify split (safety)",
     "decenter/rewrite.py": "its linear copy of fgraph_from_model imports the pieces of "
     "pymc.model.fgraph it is made of (initvals_hidden / reorder_model come from _pymc)",
+    "decenter/_recenter.py": "folds decenter's offsets back on the same FunctionGraph as "
+    "rewrite.py (model_free_rv, model_from_fgraph, ModelDeterministic)",
 }

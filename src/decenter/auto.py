@@ -45,6 +45,7 @@ import numpy as np
 import pymc as pm
 
 from decenter._progress import Ticker
+from decenter._recenter import fit_target
 from decenter.curvature import (
     CENTER_ABOVE,
     SCALE_QUANTILE,
@@ -54,8 +55,7 @@ from decenter.curvature import (
     information,
 )
 from decenter.families import find_rule
-from decenter.graph import model_graph
-from decenter.plan import FIT_STRATEGIES, Plan, _candidate, with_lams
+from decenter.plan import FIT_STRATEGIES, Plan, with_lams
 from decenter.plan import plan as _base_plan
 from decenter.render import plural
 
@@ -145,40 +145,24 @@ def plan(
         return _base_plan(model, var_names, strategy=strategy, **kw)
     base = _base_plan(model, var_names, strategy="noncentered", **kw)
     random_seed = seed_int(random_seed)
-    fit_plan = _fit_plan(model, base, include_loc_only)
+    fit_model, fit_plan = fit_target(model, base, include_loc_only)
     with Ticker(f"{strategy}: fitting the model", progressbar) as tick:
         lams, units, notes, fit = choose_lams(
-            model, fit_plan, strategy=strategy, random_seed=random_seed, progress=tick
+            fit_model, fit_plan, strategy=strategy, random_seed=random_seed, progress=tick
         )
+    mine = {d.name for d in base.rewrites}  # the fit's own names may include recentered ones
+    lams, units = _only(lams, mine), _only(units, mine)
     result = with_lams(model, base, lams, strategy, units)
     for name, why in fit.get("fallback", {}).items():
-        result[name].reason += f"; {strategy} fallback, left non-centered: {why}"
+        if name in mine:
+            result[name].reason += f"; {strategy} fallback, left non-centered: {why}"
     result.notes = notes + result.notes
     result.fit = fit
     return result
 
 
-def _fit_plan(model: pm.Model, base: Plan, include_loc_only: bool) -> Plan:
-    """``base`` plus decenter's own partially centered offsets as candidates of the fit.
-
-    On a model decenter made, ``x_offset ~ D(lam loc / u, (scale / u)**lam)`` is kept (it is
-    rewritten already), but the fit must not see it partially centered: the fit is of the
-    fully non-centered model, and non-centering ``x_offset`` as well gives back
-    ``x = loc + scale * z``, the first pass's fit model (and ``s**2 I`` of ``x_offset`` is
-    that of ``x``), so a variable the first pass left centered gets the same lam. Only when
-    ``base`` has candidates: otherwise nothing is fitted.
-    """
-    own = {d.name for d in base.decisions if d.reason.startswith("already reparameterized by")}
-    if not own or not base.rewrites:
-        return base
-    graph = model_graph(model)
-    decisions = []
-    for d in base.decisions:
-        if d.name in own:
-            again, _ = _candidate(model, model[d.name], include_loc_only, graph)
-            d = again if again.rewrite else d
-        decisions.append(d)
-    return Plan(decisions, strategy=base.strategy)
+def _only(values: dict | None, names: set[str]) -> dict | None:
+    return None if values is None else {k: v for k, v in values.items() if k in names}
 
 
 def warn_fallback(p: Plan, stacklevel: int = 2) -> None:
