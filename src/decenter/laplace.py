@@ -306,7 +306,10 @@ def _laplace_fit(
     """
     names = [d.name for d in plan.rewrites]
     t0 = time.perf_counter()
-    info_fn, f_obj, f_rest, x, orig, blocks, deps, comps = _build(model, plan, names)
+    # no stack trace per graph node: they point error messages at the user's lines, and these
+    # helper graphs have none (walking the stack for each node is a fifth of their build)
+    with pytensor.config.change_flags(traceback__limit=0):
+        info_fn, f_obj, f_rest, x, orig, blocks, deps, comps = _build(model, plan, names)
     names = info_fn.names
     t1 = time.perf_counter()
 
