@@ -163,6 +163,10 @@ def test_a_noncentered_variable_is_not_replanned():
     p = base_plan(_model(), strategy="noncentered")  # theta: lam 0 everywhere
     record, plans, *_ = _check(p, _idata(log_tau, _at_small(log_tau, 40, rng)))
     assert plans == [] and record["replanned"] is None and record["tested"] == {}
+    assert (
+        p.notes[-1]
+        == "watch: 40 divergences; no (partly) centered variable to test; nothing re-planned"
+    )
 
 
 def test_the_scale_is_evaluated_on_the_draws():

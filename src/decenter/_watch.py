@@ -222,10 +222,13 @@ def check(model, p, idata, summary: str, rerun: Rerun, progressbar: bool = True)
     record.update(tested=tests, untested=untested, variable=name)
     if name is None:
         best = min(tests, key=lambda k: tests[k]["p_value"], default=None)
-        p.notes.append(
-            f"watch: {n} divergences, not gathered at small values of a scale"
-            + (f" (smallest p = {tests[best]['p_value']:.2g}, {best})" if best else "")
+        where = (
+            f"not gathered at small values of a (partly) centered variable's scale (smallest "
+            f"p = {tests[best]['p_value']:.2g}, {best})"
+            if best
+            else "no (partly) centered variable to test"
         )
+        p.notes.append(f"watch: {n} divergences; {where}; nothing re-planned")
         return _write(idata, record), p, summary
     of = ", ".join(candidates[name].scale_parents)
     why = (
