@@ -53,6 +53,7 @@ LEVELS = {
     "decenter._verdict": 3,
     "decenter.sampling": 3,
     "decenter.sample": 3,
+    "decenter._watch": 3,
     "decenter.scaling": 3,
     # 4: the public API and the tools on top
     "decenter": 4,

@@ -45,6 +45,7 @@ MODULES = [
     "decenter._progress",
     "decenter._covariance",
     "decenter._defaultcost",
+    "decenter._watch",
 ]
 # decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py
 

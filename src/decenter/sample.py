@@ -11,7 +11,9 @@ plan recorded in ``idata.posterior.attrs``:
   notes; the fit's cost);
 * ``decenter_summary``: one line saying what was done;
 * ``decenter_fallback``: JSON, the variables ``"auto"`` or ``"pilot"`` could not handle (left
-  non-centered, with a ``UserWarning``) and why; ``{}`` when there are none.
+  non-centered, with a ``UserWarning``) and why; ``{}`` when there are none;
+* ``decenter_watch``: JSON, what the check of the run found (divergences, the variable and
+  p-value) and did (``"replanned"``: the variable sampled again non-centered, or null).
 
 Examples
 --------
@@ -42,6 +44,7 @@ import pymc as pm
 
 from decenter._args import check_bool, check_sample_counts, names_of
 from decenter._progress import stage
+from decenter._watch import check, enabled, skipped
 
 __all__ = ["sample"]
 
@@ -55,6 +58,7 @@ def sample(
     rewrite: Iterable[str | Any] | None = None,
     var_names: Iterable[str | Any] | None = None,
     plan: Any = None,
+    watch: bool | None = None,
     **pm_sample_kwargs: Any,
 ):
     """Choose the parameterization, rewrite, and sample with ``pm.sample``.
@@ -80,6 +84,13 @@ def sample(
     plan : Plan, optional
         A plan already made for this model by :func:`decenter.plan`: applied as it is (no
         second fit; ``strategy`` is then ignored). A plan of another model is refused.
+    watch : bool, optional
+        Check the run for a wrong choice: if its divergences gather at small values of one
+        (partly) centered variable's scale, re-plan that variable non-centered and sample once
+        more with the same settings (a ``UserWarning`` says so; see :mod:`decenter._watch`).
+        None (default): on for ``"auto"``, ``"pilot"`` and ``plan=``, off for a fixed strategy
+        (``"noncentered"``, ``"centered"``, a number or a dict). What was found and done is
+        in ``idata.posterior.attrs["decenter_watch"]`` (JSON).
     **pm_sample_kwargs
         Any other keyword of ``pm.sample`` (``draws``, ``tune``, ``chains``, ``cores``,
         ``nuts_sampler`` = "pymc", "nutpie", "numpyro" or "blackjax", ``target_accept``, ...).
@@ -104,10 +115,11 @@ def sample(
     """
     from decenter.auto import plan as make_plan
     from decenter.auto import warn_fallback
-    from decenter.rewrite import apply_plan
 
     model = pm.modelcontext(model)  # the same error as pm.sample for a non-model
     check_bool(progressbar, "progressbar")
+    if watch is not None:
+        check_bool(watch, "watch")
     check_sample_counts(pm_sample_kwargs)
     keep = names_of(model, var_names)
     if plan is not None:
@@ -124,6 +136,24 @@ def sample(
                 raise
             raise type(err)(str(err).replace("var_names", "rewrite")) from None
     warn_fallback(p, stacklevel=2)
+    on, why = enabled(watch, strategy, plan is not None)
+    idata, summary = _run(model, p, keep, random_seed, progressbar, pm_sample_kwargs)
+    if on:  # the second run, if any, is sampled with the same settings
+
+        def again(q):
+            return _run(model, q, keep, random_seed, progressbar, pm_sample_kwargs)
+
+        idata, p, summary = check(model, p, idata, summary, again, progressbar)
+    else:
+        skipped(idata, why)
+    _record(idata, p, summary)
+    return idata
+
+
+def _run(model: pm.Model, p, keep, random_seed, progressbar: bool, pm_sample_kwargs: dict):
+    """Rewrite ``model`` by ``p`` and sample it: (idata, one line saying what was done)."""
+    from decenter.rewrite import apply_plan
+
     target, summary = model, None
     if not p.rewrites:
         summary = "decenter: nothing to rewrite; sampled the model unchanged"
@@ -142,12 +172,10 @@ def sample(
             summary += f"; {p.strategy} fallback (non-centered): {', '.join(fallback)}"
     if keep is not None:
         _check_kept(keep, target)
-        pm_sample_kwargs["var_names"] = keep
-    idata = pm.sample(
+        pm_sample_kwargs = {**pm_sample_kwargs, "var_names": keep}
+    return pm.sample(
         model=target, random_seed=random_seed, progressbar=progressbar, **pm_sample_kwargs
-    )
-    _record(idata, p, summary)
-    return idata
+    ), summary
 
 
 def _given(model: pm.Model, plan, rewrite):
