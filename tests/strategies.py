@@ -238,7 +238,8 @@ def logp_pair_fn(original: pm.Model, candidate: pm.Model, mode=FAST):
         eta = candidate.rvs_to_values[_standardized(original, candidate, rv.name)]
         # The map (all etas) -> (all x) is block triangular in topological order, so its
         # log-determinant is the sum of the diagonal blocks'.
-        if find_rule(rv).elementwise:
+        rule = find_rule(rv)  # MvNormal's per-element lam has a triangular map within a row
+        if rule.elementwise and rule.name != "MvNormal":
             logdet = logdet + pt.log(pt.abs(pt.grad(xu.sum(), eta))).sum()
         else:
             jac = pytensor.gradient.jacobian(xu.flatten(), eta).reshape((xu.size, eta.size))

@@ -155,9 +155,32 @@ def test_mvnormal_with_lkj_cholesky_and_with_cov():
     assert new.named_vars_to_dims["x_offset"] == ("g", "k")
     report = decenter.verify(m, new, random_seed=4)
     assert report.ok, str(report)
-    # partial centering is whole-variable for MvNormal: 0.3 rounds to 0
+    # partially centered element by element, on the conditional scales (both forms of cov)
     partial = decenter.transform(m, strategy=0.3, return_plan=True)
-    assert "lam rounded to 0" in partial.plan["x"].reason
+    assert partial.plan["x"].lam == 0.3 and partial.plan["z"].lam == 0.3
+    report = decenter.verify(m, partial.model, random_seed=4)
+    assert report.ok, str(report)
+
+
+def test_mvnormal_partial_form_ends_are_the_original_and_the_whitened_offsets():
+    """lam = 1: A = L, x = eta (the original); lam -> 0: A -> I, x = mu + L eta (the
+    non-centered form); in between the map is x = mu + L A^-1 (eta - lam mu)."""
+    chol = np.array([[1.5, 0.0, 0.0], [0.4, 0.7, 0.0], [-0.3, 0.2, 0.5]])
+    mu = np.array([1.0, -2.0, 0.5])
+    x = pm.MvNormal.dist(mu, chol=chol, size=(4,))
+    rule = find_rule(x)
+    ls = rule.read(x)
+    eta = np.random.default_rng(0).normal(size=(4, 3))
+    for lam, want in [(1.0, eta), (1e-12, mu + eta @ chol.T)]:
+        got = rule.forward(ls, pt.as_tensor(eta), pt.as_tensor(np.full((4, 3), lam))).eval()
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    lam = np.array([0.2, 0.5, 0.9])
+    a = np.diag(np.diag(chol) ** lam) + lam[:, None] * np.tril(chol, -1)
+    got = rule.forward(ls, pt.as_tensor(eta), pt.as_tensor(lam)).eval()
+    np.testing.assert_allclose(got, mu + np.linalg.solve(a, (eta - lam * mu).T).T @ chol.T)
+    # and the offset's law: MvNormal(lam mu, chol=A)
+    draws = pm.draw(rule.standard(x, ls, pt.as_tensor(lam)), draws=20000, random_seed=1)
+    np.testing.assert_allclose(np.cov(draws.reshape(-1, 3).T), a @ a.T, atol=0.05)
 
 
 def test_zerosumnormal():

@@ -266,7 +266,9 @@ def _namespace(model: pm.Model, values: dict, p) -> dict:
             ns[name][np.tril_indices(n)] = packed
     ns.update(
         exp=np.exp, log=np.log, sqrt=np.sqrt, cumsum=np.cumsum, concatenate=np.concatenate,
-        diagonal=lambda x: np.diagonal(x, axis1=-2, axis2=-1), inf=np.inf,
+        diagonal=lambda x: np.diagonal(x, axis1=-2, axis2=-1), inf=np.inf, tril=np.tril,
+        diag=lambda v: v[..., None] * np.eye(v.shape[-1]),
+        solve=lambda a, b: np.linalg.solve(a, b[..., None])[..., 0],
     )  # fmt: skip
     return ns
 
@@ -276,11 +278,14 @@ def _namespace(model: pm.Model, values: dict, p) -> dict:
 def test_every_printed_rewrite_is_the_math_the_graph_computes(name, strategy, seed):
     m = MODELS[name]()
     lines, p, new = diff_of(m, strategy)
-    forward = {}
+    forward, defined, offset = {}, {}, None
     for line in lines:
         match = re.match(r"\+(\w+) = (.*?)(  (dims|shape)=.*)?$", line)
         if match:
             forward[match[1]] = match[2]
+        offset = re.match(r"\+(\w+)_offset ~ ", line) or offset
+        if line.startswith("+    A = "):
+            defined[offset[1]] = line[len("+    A = ") :]
     names = [d.name for d in p.rewrites]
     assert sorted(forward) == sorted(names)
     free = [new[n] for n in new.named_vars if new[n] in new.free_RVs]
@@ -290,6 +295,8 @@ def test_every_printed_rewrite_is_the_math_the_graph_computes(name, strategy, se
         ns = _namespace(new, {k: v for k, v in values.items() if k in new.named_vars}, p)
         if d.lam is not None:
             ns.update(lam=np.asarray(d.lam), unit=1.0 if d.unit is None else np.asarray(d.unit))
+        if d.name in defined:  # MvNormal's partial form: its factor A on the line below
+            ns["A"] = eval(defined[d.name], {"__builtins__": {}}, ns)  # noqa: S307
         got = eval(forward[d.name], {"__builtins__": {}}, ns)  # noqa: S307  (our own text)
         np.testing.assert_allclose(got, values[d.name], rtol=1e-7, atol=1e-9)
 

@@ -393,9 +393,12 @@ def test_multivariate_families():
     # the zero-sum offset keeps its (n - 1)-dimensional value space
     assert new.initial_point()["zs_offset_zerosum__"].shape == (3,)
     assert_equivalent(m, new, n_points=4)
-    # partial centering is all-or-nothing for them, and the plan says so
+    # partial centering: per element for MvNormal, all-or-nothing for ZeroSumNormal (and the
+    # plan says so)
     p = decenter.plan(m, strategy=0.3)
-    assert p["z"].action == "rewrite" and "lam rounded to 0" in p["z"].reason
+    assert p["z"].action == "rewrite" and p["z"].lam == 0.3
+    assert p["zs"].action == "rewrite" and "lam rounded to 0" in p["zs"].reason
+    assert_equivalent(m, decenter.transform(m, strategy=0.3), n_points=4)
 
 
 def test_random_shape_parameters_and_partial_centering():

@@ -202,7 +202,7 @@ def choose_lams(
     """Choose ``lam`` per element for every candidate of ``plan`` (see the module docstring).
 
     Returns ``(lams, units, notes, fit)``: ``lams[name]`` has the variable's shape (a scalar
-    for MvNormal and ZeroSumNormal, which are centered or not as a whole), ``units[name]`` is
+    for ZeroSumNormal and the walks, which are centered or not as a whole), ``units[name]`` is
     the scale ``s_k`` at which it was chosen (the partial centering is done in its units, see
     :data:`UNITS`), ``notes`` say what was fitted, what it cost and how the lams came out,
     ``fit`` holds the same as numbers. A candidate the fit cannot handle is left out of

@@ -28,9 +28,16 @@ import numpy as np
 import pymc as pm
 
 from decenter.cli._dists import dist_text
-from decenter.cli._patterns import is_zero
+from decenter.cli._patterns import is_transpose_of, is_zero, strip_expand
 from decenter.cli._printer import ATOM, Printer
-from decenter.families import LocScaleRule, LogNormalRule, ScaleRule, SkewNormalRule, find_rule
+from decenter.families import (
+    LocScaleRule,
+    LogNormalRule,
+    ScaleRule,
+    SkewNormalRule,
+    find_rule,
+)
+from decenter.families._core import MvNormalRule
 
 __all__ = ["partial_texts", "lam_line"]
 
@@ -39,15 +46,16 @@ _KNOWN = (LocScaleRule, SkewNormalRule, ScaleRule, LogNormalRule)  # forward map
 
 def partial_texts(
     before: pm.Model, after: pm.Model, d, printers: tuple[Printer, Printer], taken: set[str]
-) -> tuple[str, str, str | None] | None:
-    """(offset distribution, forward map, lam line) of a partially centered decision, or None
+) -> tuple[str, ...] | None:
+    """(offset distribution, forward map, lam line[, a line under the offset]) of a partially
+    centered decision, or None
     when the graph prints it well (``lam`` None) or the rule's map is not one written here.
     ``taken``: the models' variable names (``lam`` and ``unit`` must not be one of them)."""
     if d.lam is None:
         return None
     rv = before[d.name]
     rule = find_rule(rv)
-    if type(rule) not in _KNOWN:
+    if type(rule) not in (*_KNOWN, MvNormalRule):
         return None
     lam = np.asarray(d.lam, dtype=float)
     unit = None if d.unit is None else np.asarray(d.unit, dtype=float)
@@ -55,6 +63,9 @@ def partial_texts(
     unit_sym = _free_name("unit", d.name, taken)
     L = f"{lam.flat[0]:.3g}" if np.ptp(lam) == 0 else lam_sym
     U = None if unit is None else unit_sym
+    if isinstance(rule, MvNormalRule):
+        dist, x, a_line = _mv_texts(rv, d.new_name, printers[0], L, U)
+        return dist, x, _lam_text(d, lam_sym, unit_sym, L, U), a_line
     ls = rule.read(rv)
     p0, p1 = printers
     loc = None if ls.loc is None or is_zero(ls.loc) else p0.text(ls.loc)  # Normal(0, s): no 0 * 0.5
@@ -74,10 +85,38 @@ def partial_texts(
     x = _forward(loc, p0.text(ls.scale), s, m, d.new_name, L, U)
     if isinstance(rule, LogNormalRule):
         x = f"exp({x})"
+    return dist, x, _lam_text(d, lam_sym, unit_sym, L, U)
+
+
+def _lam_text(d, lam_sym: str, unit_sym: str, L: str, U: str | None) -> str | None:
     unit_used = U is not None and L != "0"  # lam = 0 is the non-centered map, in any unit
     lam_text = lam_line(d, lam_sym, unit_sym if unit_used else None)
-    lam_text = lam_text if lam_sym == L or unit_used else None
-    return dist, x, lam_text
+    return lam_text if lam_sym == L or unit_used else None
+
+
+def _mv_texts(rv, eta: str, p0: Printer, L: str, U: str | None) -> tuple[str, str, str]:
+    """MvNormal's partial form (``families.MvNormalRule``), conditional scale by scale:
+    ``eta ~ MvNormal(lam * mu / unit, chol=A)``, ``x = mu + solve(A, eta - lam * mu / unit) @
+    chol.T`` and the line defining ``A`` (one row of ``A`` per element of ``lam``)."""
+    mu, cov = rv.owner.op.dist_params(rv.owner)
+    cov = strip_expand(cov)
+    if cov.owner is not None and is_transpose_of(cov.owner.inputs[-1], cov.owner.inputs[0]):
+        chol = p0.wrap(cov.owner.inputs[0], ATOM)
+    else:
+        chol = f"cholesky({p0.expr(cov)})"
+    diag = f"diagonal({chol})" if U is None else f"(diagonal({chol}) / {U})"
+    if U is not None:
+        row = f"({L} / {U})[..., None]"
+    else:  # one row of A per element of lam
+        row = L if L.replace(".", "", 1).isdigit() else f"{L}[..., None]"
+    a_line = f"    A = diag({diag} ** {L}) + {row} * tril({chol}, -1)"
+    loc = None if is_zero(mu) else p0.text(mu)
+    m = None if loc is None else _term(loc, U)
+    shift = None if m is None else f"{L} * {_wrap(m, 2)}"
+    centred = eta if shift is None else f"{eta} - {shift}"
+    x = f"solve(A, {centred}) @ {chol}.T"
+    dist = f"MvNormal({shift or 0}, chol=A)"
+    return dist, x if loc is None else f"{loc[0]} + {x}", a_line
 
 
 def _forward(loc, scale, s, m, eta: str, L: str, U: str | None) -> str:

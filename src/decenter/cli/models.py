@@ -93,7 +93,7 @@ def _partial_texts(model, plan, original) -> dict[str, tuple[str, str | None]]:
     for d in plan.rewrites:
         texts = partial_texts(original, model, d, printers, taken)
         if texts is not None:
-            out[d.new_name] = (texts[0], None)
+            out[d.new_name] = (texts[0], texts[3] if len(texts) > 3 else None)
             out[d.name] = (texts[1], texts[2])
     return out
 

@@ -33,7 +33,7 @@ class Rule:
     name: str
     rv_type: type
     has_loc: bool = True
-    elementwise: bool = True  # False: lam must be 0 or 1 for the whole variable (MvNormal)
+    elementwise: bool = True  # False: lam 0 or 1 for the whole variable (ZeroSumNormal)
 
     def matches(self, rv: Variable) -> bool:
         return rv.owner is not None and type(rv.owner.op) is self.rv_type
@@ -197,27 +197,53 @@ class ScaleRule(Rule):
 
 @dataclass(frozen=True)
 class MvNormalRule(Rule):
-    """MvNormal given cov or chol: ``x = mu + L z``, ``L = cholesky(cov)``, z iid Normal(0, 1)."""
+    """MvNormal given cov or chol: ``x = mu + L w``, ``L = cholesky(cov)``, w iid Normal(0, 1).
 
-    elementwise: bool = False
+    Partially centered element by element on the conditional scales: given the elements
+    before it, ``x_j`` is Normal with scale ``L_jj`` around ``mu_j + sum_i<j L_ji w_i``, and it
+    is partially centered there as the elementwise families are (``lam_j``, ``unit``). The
+    offset is then ``eta ~ MvNormal(lam mu / unit, chol=A)`` with ``A = diag((L_jj / unit) **
+    lam_j) + (lam_j / unit) * (strictly lower part of L)`` and ``x = mu + L A^-1 (eta - lam mu
+    / unit)``: lam = 1 is the original (``A = L``), lam = 0 the whitened ``x = mu + L w``
+    (``A = I``), a triangular map in between.
+    """
 
     def read(self, rv):
         mu, cov = rv.owner.op.dist_params(rv.owner)
         return LocScale(mu, cov)
 
-    def standard(self, rv, ls, lam):
-        if lam is not None:
-            raise ValueError("MvNormal supports lam = 0 or 1 only")
+    def standard(self, rv, ls, lam, unit=None):
         size = full_size(rv)
         if size is None:  # size given: batch size plus the support length
             size = (*tuple(rv.owner.op.size_param(rv.owner)), ls.loc.shape[-1])
-        return pm.Normal.dist(0.0, 1.0, size=size)
+        if lam is None:
+            return pm.Normal.dist(0.0, 1.0, size=size)
+        chol, tri = self._factors(ls, lam, unit)
+        lam_per_unit, _ = _unit_terms(lam, unit)
+        return pm.MvNormal.dist(pt.broadcast_to(lam_per_unit * ls.loc, size), chol=tri)
 
-    def forward(self, ls, eta, lam):
+    def forward(self, ls, eta, lam, unit=None):
+        if lam is None:
+            return ls.loc + pt.matmul(self._chol(ls), eta[..., None])[..., 0]
+        chol, tri = self._factors(ls, lam, unit)
+        lam_per_unit, _ = _unit_terms(lam, unit)
+        w = pt.linalg.solve_triangular(tri, (eta - lam_per_unit * ls.loc)[..., None], lower=True)
+        return ls.loc + pt.matmul(chol, w)[..., 0]
+
+    @staticmethod
+    def _chol(ls):
         chol = ls.extra.get("chol")  # a guarded rewrite's factor (decenter.families._guard)
-        if chol is None:
-            chol = pt.linalg.cholesky(ls.scale, lower=True)
-        return ls.loc + pt.matmul(chol, eta[..., None])[..., 0]
+        return pt.linalg.cholesky(ls.scale, lower=True) if chol is None else chol
+
+    def _factors(self, ls, lam, unit):
+        """``L`` and the offset's Cholesky factor ``A`` (see the class docstring)."""
+        chol = self._chol(ls)
+        lam_per_unit, _ = _unit_terms(lam, unit)
+        k = chol.shape[-1]
+        diag = _power(pt.diagonal(chol, axis1=-2, axis2=-1), lam, unit)
+        eye = pt.eye(k, dtype=chol.dtype)
+        strict = pt.tril(chol, -1) if chol.ndim == 2 else chol * pt.tril(pt.ones((k, k)), -1)
+        return chol, diag[..., None] * eye + pt.as_tensor(lam_per_unit)[..., None] * strict
 
 
 @dataclass(frozen=True)
