@@ -34,8 +34,9 @@ def _idata(log_tau: np.ndarray, diverging: np.ndarray, seed: int = 0):
         "tau": np.exp(log_tau),
         "theta": rng.normal(size=(*log_tau.shape, 3)),
     }
+    steps = rng.integers(1, 64, size=log_tau.shape)  # leapfrog steps per draw
     return az.from_dict(
-        {"posterior": posterior, "sample_stats": {"diverging": diverging}},
+        {"posterior": posterior, "sample_stats": {"diverging": diverging, "n_steps": steps}},
         dims={"theta": ["g"]},
     )
 
@@ -132,6 +133,9 @@ def test_a_partly_centered_variable_is_replanned_noncentered_once():
     assert p["theta"].lam == 0.5  # the first plan is not changed
     assert record["replanned"] == "theta" and record["divergences"] == 40
     assert record["p_value"] < ALPHA and record["second_run_divergences"] == 0
+    # the discarded run's cost, for benchmarks: its leapfrog steps
+    first = _idata(log_tau, _at_small(log_tau, 40, np.random.default_rng(4)))
+    assert record["first_run_gradients"] == int(first.sample_stats["n_steps"].sum()) > 0
     assert any("theta" in w and "sampled" in w for w in warned)
     assert any(n.startswith("watch:") for n in q.notes)
 

@@ -109,7 +109,10 @@ def _sample_end_to_end(model, *, seed, draws, tune, chains):
     text = json.dumps({k: v for k, v in attrs.items() if "decenter" in k}, default=str)
     m = re.search(r"(\d+) gradient evaluations", text)
     extra = {"end_to_end": True, "summary": attrs.get("decenter_summary")}
-    return idata, (int(m.group(1)) if m else 0), extra
+    # a run the watch discarded (re-planned and sampled again) is part of the cost
+    watch = json.loads(attrs.get("decenter_watch") or "{}")
+    extra["watch"] = watch.get("replanned")
+    return idata, (int(m.group(1)) if m else 0) + int(watch.get("first_run_gradients", 0)), extra
 
 
 def _compiled(model, original, model_name: str, strategy: str, *, seed, cache, t0: float):

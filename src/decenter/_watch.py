@@ -244,11 +244,25 @@ def check(model, p, idata, summary: str, rerun: Rerun, progressbar: bool = True)
         UserWarning,
         stacklevel=3,
     )
+    # what the discarded run cost, so that a benchmark can count it (warm-up where recorded)
+    record["first_run_gradients"] = _gradients(idata)
     second, summary = rerun(q)
     again = _diverging(second)
     record.update(replanned=name, p_value=tests[name]["p_value"], action=f"{name} -> lam 0")
     record["second_run_divergences"] = None if again is None else int(again.sum())
     return _write(second, record), q, summary
+
+
+def _gradients(idata) -> int:
+    from decenter._summary import _sum_steps
+
+    total = 0
+    for group in ("sample_stats", "warmup_sample_stats"):
+        try:
+            total += _sum_steps(getattr(idata, group)) or 0
+        except (AttributeError, KeyError):
+            continue
+    return total
 
 
 def skipped(idata, why: str):
