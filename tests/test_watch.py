@@ -56,18 +56,19 @@ def _uniform(n: int, rng) -> np.ndarray:
 
 
 class _Rerun:
-    """Stands for the second sampling run: records the plan it is given."""
+    """Stands for the second sampling run (with ``divergences``): records the plan it is given."""
 
-    def __init__(self):
-        self.plans = []
+    def __init__(self, divergences: int = 0):
+        self.plans, self.divergences = [], divergences
 
     def __call__(self, q):
         self.plans.append(q)
-        return _idata(np.zeros(SHAPE), np.zeros(SHAPE, bool)), "second run"
+        div = _uniform(self.divergences, np.random.default_rng(0))
+        return _idata(np.zeros(SHAPE), div), "second run"
 
 
-def _check(p, idata):
-    rerun = _Rerun()
+def _check(p, idata, second_divergences: int = 0):
+    rerun = _Rerun(second_divergences)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out, q, summary = check(_model(), p, idata, "first run", rerun, progressbar=False)
@@ -133,11 +134,26 @@ def test_a_partly_centered_variable_is_replanned_noncentered_once():
     assert p["theta"].lam == 0.5  # the first plan is not changed
     assert record["replanned"] == "theta" and record["divergences"] == 40
     assert record["p_value"] < ALPHA and record["second_run_divergences"] == 0
-    # the discarded run's cost, for benchmarks: its leapfrog steps
+    # the discarded (first) run's cost, for benchmarks: its leapfrog steps
     first = _idata(log_tau, _at_small(log_tau, 40, np.random.default_rng(4)))
-    assert record["first_run_gradients"] == int(first.sample_stats["n_steps"].sum()) > 0
+    assert record["returned"] == "second"
+    assert record["discarded_gradients"] == int(first.sample_stats["n_steps"].sum()) > 0
     assert any("theta" in w and "sampled" in w for w in warned)
     assert any(n.startswith("watch:") for n in q.notes)
+
+
+def test_a_second_run_that_diverges_more_is_not_returned():
+    """Both runs sample the same posterior; the re-plan is evidence-based, not certain."""
+    rng = np.random.default_rng(4)
+    log_tau = rng.normal(size=SHAPE)
+    p = base_plan(_model(), strategy={"theta": 0.5})
+    first = _idata(log_tau, _at_small(log_tau, 40, rng))
+    record, plans, q, summary, warned = _check(p, first, second_divergences=60)
+    assert len(plans) == 1 and record["replanned"] == "theta"
+    assert record["second_run_divergences"] == 60 and record["returned"] == "first"
+    assert q is p and summary == "first run" and q["theta"].lam == 0.5
+    assert any("first run is kept" in n for n in p.notes)
+    assert any("the first run is returned" in w for w in warned)
 
 
 def test_a_variable_kept_centered_is_rewritten_noncentered():
