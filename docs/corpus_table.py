@@ -6,6 +6,7 @@ divergences summed over seeds per form; whether the issue-28 targets hold (defau
 >= 0.9, default / better >= 0.8, default divergences <= the fixed forms' fewer + 5).
 
     python docs/corpus_table.py docs/corpus_dev_baseline.json
+    python docs/corpus_table.py docs/corpus_dev_now.json docs/corpus_heldout.json  # both halves
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from decenter.bench import summarize
 from decenter.examples.corpus import PATTERN
 
 
-def main(path: str) -> None:
-    with open(path) as f:
-        runs = json.load(f)["runs"]
+def main(*paths: str) -> None:
+    runs = []
+    for path in paths:
+        with open(path) as f:
+            runs += json.load(f)["runs"]
     by = {(r["model"], r["strategy"]): r for r in summarize(runs)}
     print(
         "| model | pattern | ESS/grad x1000 C / NC / default | default / original "
@@ -60,4 +63,4 @@ def _misses(d: dict, div: int, fewer: int) -> list[str]:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])
