@@ -26,7 +26,7 @@ import nutpie.compile_pymc
 import decenter
 from decenter.bench import _warm_up
 from decenter.examples.real import REAL_SUITE
-from decenter.rewrite import apply_plan
+from decenter.core.rewrite import apply_plan
 
 FORMS = {"non-centered": "noncentered", "default": "auto"}
 

@@ -26,7 +26,7 @@ import pytensor.tensor as pt
 
 import decenter
 from decenter.examples.radon import _data, coords, load_radon
-from decenter.rewrite import apply_plan
+from decenter.core.rewrite import apply_plan
 
 
 def unprovable_radon() -> pm.Model:

@@ -28,10 +28,10 @@ import pymc as pm
 import pytensor.tensor as pt
 
 import decenter
-from decenter._benchprep import _compile, _sample_nutpie
+from decenter.bench.prep import _compile, _sample_nutpie
 from decenter.examples.corpus import CORPUS
 from decenter.examples.real import REAL_SUITE
-from decenter.rewrite import apply_plan
+from decenter.core.rewrite import apply_plan
 
 
 def respiratory_loc() -> pm.Model:

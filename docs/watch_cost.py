@@ -1,4 +1,4 @@
-"""What decenter.sample's check of the run (decenter._watch) costs on radon, 4 x 1000 draws.
+"""What decenter.sample's check of the run (decenter.diagnose.watch) costs on radon, 4 x 1000 draws.
 
 Run: PYTHONPATH=src python docs/watch_cost.py (about a minute: one nutpie run of radon).
 Prints the check as sampled (divergences below the minimum: a sum) and the full test forced
@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 import decenter
-from decenter._watch import _tested, check, rank_tests
+from decenter.diagnose.watch import _tested, check, rank_tests
 from decenter.auto import plan as make_plan
 from decenter.examples.radon import centered_model
 

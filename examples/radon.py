@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from decenter.compare import compare
+from decenter.diagnose.compare import compare
 from decenter.examples.radon import centered_model, noncentered_model
 
 

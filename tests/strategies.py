@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 
+from decenter.core.graph import named_parents
 from decenter.families import find_rule
-from decenter.graph import named_parents
 from decenter.verify._common import checks_to_ninf
 
 FAST = Mode(linker="py", optimizer=None)  # no graph rewrites: tiny models compile in ms

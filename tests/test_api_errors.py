@@ -303,14 +303,14 @@ def test_return_plan_gives_the_plan_and_stores_nothing_on_the_models(schools):
     ids=["Generator", "RandomState", "SeedSequence", "np.int64", "None"],
 )
 def test_random_seed_accepts_what_pm_sample_accepts(seed):
-    from decenter._args import seed_int
+    from decenter.util.args import seed_int
 
     value = seed_int(seed)
     assert value is None if seed is None else 0 <= value < 2**32
 
 
 def test_random_seed_generator_is_reproducible():
-    from decenter._args import seed_int
+    from decenter.util.args import seed_int
 
     assert seed_int(np.random.default_rng(5)) == seed_int(np.random.default_rng(5))
     assert seed_int(np.random.SeedSequence(5)) == seed_int(np.random.SeedSequence(5))
@@ -343,7 +343,7 @@ def test_verify_takes_a_generator_seed(schools):
 
 
 def test_transform_and_plan_take_a_generator_seed_for_auto(schools):
-    rng_seed = decenter._args.seed_int(np.random.default_rng(2))
+    rng_seed = decenter.util.args.seed_int(np.random.default_rng(2))
     a = decenter.plan(schools, strategy="auto", random_seed=np.random.default_rng(2))
     b = decenter.plan(schools, strategy="auto", random_seed=rng_seed)
     np.testing.assert_array_equal(
@@ -383,7 +383,7 @@ def test_compare_passes_nuts_sampler_and_sample_kwargs_to_pm_sample(schools, sam
         )
     (kw,) = sample_spy
     assert kw["nuts_sampler"] == "pymc" and kw["target_accept"] == 0.95 and kw["cores"] == 1
-    assert kw["random_seed"] == decenter._args.seed_int(np.random.default_rng(3))
+    assert kw["random_seed"] == decenter.util.args.seed_int(np.random.default_rng(3))
 
 
 def test_compare_sampler_is_a_deprecated_alias(schools, sample_spy):
@@ -516,7 +516,7 @@ def no_work(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("work started before the options were checked")
 
-    compare_module = importlib.import_module("decenter.compare")
+    compare_module = importlib.import_module("decenter.diagnose.compare")
     monkeypatch.setattr(pm, "sample", boom)
     monkeypatch.setattr(decenter, "transform", boom)
     monkeypatch.setattr(decenter, "verify", boom)
@@ -585,7 +585,7 @@ def test_check_with_nothing_to_rewrite_does_not_sample(capsys, monkeypatch):
         raise AssertionError("sampled a model with nothing to rewrite")
 
     monkeypatch.setattr(pm, "sample", boom)
-    monkeypatch.setattr(importlib.import_module("decenter.compare"), "compare", boom)
+    monkeypatch.setattr(importlib.import_module("decenter.diagnose.compare"), "compare", boom)
     monkeypatch.chdir(FIXTURES)
     from decenter.cli import main
 

@@ -8,7 +8,7 @@ import pytest
 
 import decenter
 from decenter.auto import choose_lams, information
-from decenter.plan import plan, with_lams
+from decenter.core.plan import plan, with_lams
 
 
 def _grouped_model(n_per_group, sigma_y=1.0, tau=0.5, seed=0) -> pm.Model:
@@ -196,7 +196,7 @@ def test_large_model_scale_spread_matches_the_full_hessian(monkeypatch):
     # above DENSE_HESSIAN_MAX dimensions the scales' covariance rows come from conjugate
     # gradients; they must give the full Hessian's answer. A diagonal stand-in for the group
     # effects (the previous method) gave 0 for the region scale here, and on chem97.
-    import decenter.laplace as laplace
+    import decenter.auto.laplace as laplace
 
     m = _nested_model()
     p = decenter.plan(m, strategy="noncentered")
@@ -209,12 +209,12 @@ def test_large_model_scale_spread_matches_the_full_hessian(monkeypatch):
 
 
 def test_fit_failure_falls_back_to_noncentered(monkeypatch):
-    import decenter.laplace
+    import decenter.auto.laplace
 
     def broken(*args, **kwargs):
         raise FloatingPointError("no mode")
 
-    monkeypatch.setattr(decenter.laplace, "laplace_fit", broken)
+    monkeypatch.setattr(decenter.auto.laplace, "laplace_fit", broken)
     m = _grouped_model([300] * 3)
     p = decenter.plan(m)
     assert p["theta"].action == "rewrite" and p["theta"].lam is None
@@ -240,7 +240,7 @@ def test_offset_name_collision_is_avoided():
 
 def test_base_plan_refuses_fit_strategies_with_a_pointer():
     m = _grouped_model([2, 2])
-    with pytest.raises(ValueError, match="decenter.plan"):
+    with pytest.raises(ValueError, match="decenter.core.plan"):
         plan(m, strategy="auto")
 
 
@@ -349,7 +349,7 @@ def test_partial_form_has_no_constant_subexpressions_left_to_fold():
     from pytensor.graph.traversal import ancestors
     from pytensor.tensor.elemwise import Elemwise
 
-    from decenter.rewrite import apply_plan
+    from decenter.core.rewrite import apply_plan
 
     with pm.Model() as m:
         mu = pm.Normal("mu", 250, 50)
@@ -380,7 +380,7 @@ def test_fit_objective_squares_without_the_generic_pow():
     import pytensor.tensor as pt
     from pytensor.scalar import Pow
 
-    from decenter.laplace import FIT_MODE
+    from decenter.auto.laplace import FIT_MODE
 
     x = pt.vector("x")
     z = (x - 1.0) / 2.0
@@ -393,7 +393,7 @@ def test_fit_objective_squares_without_the_generic_pow():
 def test_symbolic_shape_is_read_in_plain_python_and_follows_set_dim():
     """A shape from mutable coords is evaluated in Python (``_SHAPE_MODE``, no JIT compile),
     at the model's current length."""
-    from decenter._strategy import _SHAPE_MODE, _static_shape
+    from decenter.core.strategy import _SHAPE_MODE, _static_shape
 
     assert _SHAPE_MODE.linker.__class__.__name__ == "PerformLinker"
     with pm.Model() as m:

@@ -326,7 +326,7 @@ def test_check_plot_without_a_funnel_says_so_before_sampling(monkeypatch):
     import decenter
     from decenter.cli import check
     from decenter.cli.targets import load_target
-    from decenter.render import console
+    from decenter.report.render import console
 
     m, _ = load_target(f"{FIXTURES / 'precise.py'}:model")
     args = argparse.Namespace(plot="pics", against=None)

@@ -1,4 +1,4 @@
-"""decenter.compare and decenter.plots: the numbers reported are the numbers in the traces."""
+"""decenter.compare and decenter.report.plots: the numbers reported are the numbers in the traces."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pymc as pm
 import pytest
 
 import decenter
-from decenter.compare import (
+from decenter.diagnose.compare import (
     Agreement,
     Comparison,
     RunSummary,
@@ -108,8 +108,8 @@ def test_compare_nutpie(by_nutpie, module_seed):
 @pytest.mark.slow
 def test_compare_is_the_package_function(by_pymc):
     # importing the submodule must not replace the function decenter.compare
-    import decenter.compare  # noqa: F401
-    from decenter.compare import Comparison, compare
+    import decenter.diagnose.compare  # noqa: F401
+    from decenter.diagnose.compare import Comparison, compare
 
     assert decenter.compare is compare
     assert isinstance(by_pymc, Comparison) and decenter.Comparison is Comparison
@@ -132,7 +132,7 @@ def test_notebook_views_of_a_sampled_comparison(by_pymc):
 
 @pytest.mark.slow
 def test_plots(by_pymc, tmp_path):
-    from decenter.plots import save_plots
+    from decenter.report.plots import save_plots
 
     paths = save_plots(by_pymc, tmp_path / "pics")
     assert [p.name for p in paths] == ["trace_tau.png", "funnel_theta.png"]
@@ -146,7 +146,7 @@ def test_plots(by_pymc, tmp_path):
 
 
 def test_plots_without_matplotlib(monkeypatch):
-    from decenter import plots
+    from decenter.report import plots
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
@@ -159,7 +159,7 @@ def test_pictures_without_a_directory_are_matplotlib_figures(tmp_path):
     pytest.importorskip("matplotlib")
     from matplotlib.figure import Figure
 
-    from decenter.plots import figures, save_plots
+    from decenter.report.plots import figures, save_plots
 
     before, after = _fake_idata(0), _fake_idata(1)
     after.sample_stats["diverging"].values[0, :1] = True
@@ -177,7 +177,7 @@ def test_pictures_without_a_directory_are_matplotlib_figures(tmp_path):
 
 
 def test_funnel_target_follows_the_plan():
-    from decenter.plots import funnel_target
+    from decenter.report.plots import funnel_target
 
     p = decenter.plan(schools())
     assert funnel_target(p) == ("theta", "tau", "theta_offset")

@@ -17,7 +17,7 @@ import pytensor.tensor as pt
 import pytest
 
 import decenter
-import decenter.curvature
+import decenter.auto.curvature
 
 # lam_mean of the informed / uninformed variable over data seeds 0-19 (measured): see each model
 INFORMED, UNINFORMED = 0.6, 0.4
@@ -155,14 +155,14 @@ def test_fit_tells_informed_from_uninformed(family, seed):
 
 def _fail_for(monkeypatch, name: str) -> None:
     """The fit cannot build the scale of ``name`` (as for a family it does not know)."""
-    real = decenter.curvature._scale_expr
+    real = decenter.auto.curvature._scale_expr
 
     def scale_expr(model, rv):
         if rv.name == name:
             raise NotImplementedError(f"no scale for {name}")
         return real(model, rv)
 
-    monkeypatch.setattr(decenter.curvature, "_scale_expr", scale_expr)
+    monkeypatch.setattr(decenter.auto.curvature, "_scale_expr", scale_expr)
 
 
 def test_a_variable_the_fit_cannot_handle_falls_back_alone(monkeypatch, seed):
@@ -184,12 +184,12 @@ def test_a_variable_the_fit_cannot_handle_falls_back_alone(monkeypatch, seed):
 
 
 def test_whole_fit_failure_warns_for_every_candidate(monkeypatch, seed):
-    import decenter.laplace
+    import decenter.auto.laplace
 
     def broken(*args, **kwargs):
         raise RuntimeError("broken fit")
 
-    monkeypatch.setattr(decenter.laplace, "laplace_fit", broken)
+    monkeypatch.setattr(decenter.auto.laplace, "laplace_fit", broken)
     m = _zsn(seed % 20)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

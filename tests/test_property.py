@@ -24,7 +24,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import decenter
-from decenter.graph import named_parents
+from decenter.core.graph import named_parents
 from strategies import (
     FAST,
     LevelSpec,

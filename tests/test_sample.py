@@ -115,12 +115,12 @@ def test_nothing_to_rewrite_samples_the_model_unchanged():
 
 
 def test_cannot_rewrite_samples_the_original_and_says_why(monkeypatch):
-    import decenter.rewrite
+    import decenter.core.rewrite
 
     def refuse(model, plan):
         raise ValueError("PyMC cannot convert it to a graph")
 
-    monkeypatch.setattr(decenter.rewrite, "apply_plan", refuse)
+    monkeypatch.setattr(decenter.core.rewrite, "apply_plan", refuse)
     idata = decenter.sample(_schools(), random_seed=1, progressbar=False, **FAST)
     summary = idata.posterior.attrs["decenter_summary"]
     assert summary.startswith("decenter: could not rewrite (PyMC cannot convert")

@@ -8,11 +8,11 @@ import pymc as pm
 import pytest
 
 import decenter
-import decenter._progress as progress
-import decenter.laplace as laplace
-from decenter._covariance import log_scale_sd
-from decenter._structure import components
-from decenter.scaling import wide_model
+import decenter.auto.laplace as laplace
+import decenter.util.progress as progress
+from decenter.auto.covariance import log_scale_sd
+from decenter.auto.structure import components
+from decenter.bench.scaling import wide_model
 
 
 def _schools(n=8, seed=0):

@@ -9,9 +9,9 @@ from pytensor.graph import FunctionGraph
 from pytensor.graph.fg import Output
 
 import decenter
-import decenter.graph
-import decenter.rewrite
-from decenter.scaling import format_table, main, run, wide_model
+import decenter.core.graph
+import decenter.core.rewrite
+from decenter.bench.scaling import format_table, main, run, wide_model
 
 
 def _free_names(model):
@@ -20,13 +20,13 @@ def _free_names(model):
 
 def test_one_graph_replacement_per_transform(monkeypatch):
     calls = []
-    original = decenter.rewrite.toposort_replace
+    original = decenter.core.rewrite.toposort_replace
 
     def recording(fgraph, replacements, reverse=False):
         calls.append(list(replacements))
         return original(fgraph, replacements, reverse=reverse)
 
-    monkeypatch.setattr(decenter.rewrite, "toposort_replace", recording)
+    monkeypatch.setattr(decenter.core.rewrite, "toposort_replace", recording)
     # strategy="noncentered": the default ("auto") also rewrites once for its Laplace fit
     new = decenter.transform(wide_model(6, size=3), strategy="noncentered")
     rewriting = [
@@ -65,13 +65,13 @@ def test_whole_graph_walks_do_not_grow_with_the_number_of_rewrites(monkeypatch):
 
 def test_planning_reads_the_model_once(monkeypatch):
     built = []
-    original = decenter.graph._Index.__init__
+    original = decenter.core.graph._Index.__init__
 
     def counting(self, model):
         built.append(model)
         original(self, model)
 
-    monkeypatch.setattr(decenter.graph._Index, "__init__", counting)
+    monkeypatch.setattr(decenter.core.graph._Index, "__init__", counting)
     m = wide_model(7, size=3)
     p = decenter.plan(m)
     assert len(p.rewrites) == 7
@@ -94,7 +94,7 @@ def _model_of_every_kind():
 
 def test_linear_fgraph_conversion_builds_pymcs_graph():
     m = _model_of_every_kind()
-    ours, our_memo = decenter.rewrite._fgraph_from_model(m)
+    ours, our_memo = decenter._pymc.fgraph_from_model(m)
     theirs, their_memo = fgraph_from_model(m)
     assert pytensor.dprint(ours, file="str") == pytensor.dprint(theirs, file="str")
 
@@ -114,7 +114,7 @@ def test_linear_fgraph_conversion_makes_few_output_nodes(monkeypatch):
 
     monkeypatch.setattr(Output, "make_node", counting)
     model = wide_model(20, size=3)
-    decenter.rewrite._fgraph_from_model(model)
+    decenter._pymc.fgraph_from_model(model)
     # 80 named variables and 80 value variables start as outputs; each named one gets a
     # second Output node when wrapped in its ModelVar: 240. PyMC's version re-makes one per
     # later output each time a value output is removed: ~80^2 / 2 = 3200 more

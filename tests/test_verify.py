@@ -558,7 +558,7 @@ def test_pass_and_failure_quote_the_deviation_in_the_same_words():
 
 def test_counts_of_one_are_singular():
     """issue 30: "1 points", "1 divergences": a count takes the number of its word."""
-    from decenter.render import plural
+    from decenter.report.render import plural
 
     with pm.Model() as m:
         pm.Normal("x")

@@ -12,8 +12,8 @@ import pymc as pm
 import pytest
 
 import decenter
-from decenter._watch import ALPHA, check, minimum, pick, rank_tests
-from decenter.plan import plan as base_plan
+from decenter.core.plan import plan as base_plan
+from decenter.diagnose.watch import ALPHA, check, minimum, pick, rank_tests
 
 SHAPE = (4, 1000)
 
@@ -190,7 +190,7 @@ def test_a_noncentered_variable_is_not_replanned():
 
 
 def test_the_scale_is_evaluated_on_the_draws():
-    from decenter._watch import log_scale
+    from decenter.diagnose.watch import log_scale
 
     with pm.Model(coords={"g": range(2)}) as m:
         log_s = pm.Normal("log_s", shape=2)

@@ -23,11 +23,11 @@ from typing import Any, NamedTuple
 
 import pymc as pm
 
-from decenter._args import RandomSeed, check_bool, seed_int, var_names_arg
 from decenter.auto import plan, warn_fallback
-from decenter.plan import Decision, Plan
-from decenter.rewrite import apply_plan
-from decenter.sample import sample
+from decenter.core.plan import Decision, Plan
+from decenter.core.rewrite import apply_plan
+from decenter.diagnose.sample import sample
+from decenter.util.args import RandomSeed, check_bool, seed_int, var_names_arg
 
 __all__ = [
     "transform",
@@ -157,8 +157,8 @@ def transform(
 
 def _given_plan(model, p, var_names, strategy, include_loc_only) -> Plan:
     """``plan=p`` of :func:`transform`, checked: a Plan, alone, made for this model."""
-    from decenter._fingerprint import check_plan
-    from decenter.plan import check_model
+    from decenter.core.fingerprint import check_plan
+    from decenter.core.plan import check_model
 
     check_model(model)
     if not isinstance(p, Plan):
@@ -177,5 +177,5 @@ def _given_plan(model, p, var_names, strategy, include_loc_only) -> Plan:
 # Imported after EquivalenceError exists. Binding the functions here also keeps
 # `decenter.verify` and `decenter.compare` the functions: a submodule import only sets the
 # package attribute the first time, which is this one.
-from decenter.compare import Comparison, compare  # noqa: E402
+from decenter.diagnose.compare import Comparison, compare  # noqa: E402
 from decenter.verify import VerificationReport, verify  # noqa: E402

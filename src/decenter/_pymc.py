@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -25,14 +26,12 @@ from functools import cache
 import pymc as pm
 
 # PyMC 6.4: the ops of truncated variables and random walks, the base class of symbolic
-# random variables and the dispatchers that give a new op its logp and its support point
-# (pymc/distributions/{continuous,distribution,timeseries,truncated}.py, pymc/logprob/).
+# random variables
+# (pymc/distributions/{continuous,distribution,timeseries,truncated}.py).
 from pymc.distributions.continuous import TruncatedNormalRV  # noqa: F401  (re-exported)
 from pymc.distributions.distribution import (  # noqa: F401  (re-exported)
     Distribution,
     SymbolicRandomVariable,
-    _support_point,
-    support_point,
 )
 
 # PyMC 6.4: the ops of LKJCholeskyCov (a private class: the function builds no Distribution)
@@ -48,7 +47,6 @@ from pymc.distributions.multivariate import (  # noqa: F401  (re-exported)
 from pymc.distributions.shape_utils import rv_size_is_none  # noqa: F401  (re-exported)
 from pymc.distributions.timeseries import AutoRegressiveRV, RandomWalkRV  # noqa: F401  (re-exported)
 from pymc.distributions.truncated import TruncatedRV  # noqa: F401  (re-exported)
-from pymc.logprob.abstract import _logprob  # noqa: F401  (re-exported)
 from pymc.logprob.basic import logp  # noqa: F401  (re-exported)
 
 # PyMC 6.4: the op of the parameter checks in logp graphs (pymc/logprob/utils.py).
@@ -57,7 +55,6 @@ from pymc.logprob.utils import CheckParameterValue  # noqa: F401  (re-exported)
 # PyMC 6.4: the model <-> FunctionGraph conversion (pymc/model/fgraph.py), the dummy ops that
 # mark free variables and Deterministics in it, and a toposorting replace (pymc/pytensorf.py).
 from pymc.model.fgraph import (  # noqa: F401  (re-exported)
-    fgraph_from_model,
     model_deterministic,
     model_free_rv,
     model_from_fgraph,
@@ -78,6 +75,7 @@ __all__ = [
     "default_value_transform",
     "dist_name",
     "rv_size_is_none",
+    "infer_rv_shape",
     "initvals_hidden",
     "reorder_model",
     "fgraph_from_model",
@@ -91,6 +89,12 @@ __all__ = [
     "rvs_in_graph",
     "vectorize_over_posterior",
 ]
+
+
+def infer_rv_shape(op, size, params):
+    """The shape a random variable op gives ``params`` and ``size`` (PyTensor 3.3's private
+    ``RandomVariable._infer_shape``: the support shape of a multivariate op)."""
+    return op._infer_shape(size, params)
 
 
 def default_value_transform(op, rv):
@@ -166,3 +170,179 @@ def reorder_model(model: pm.Model, names: Sequence[str]) -> None:
     items = {n: model.named_vars[n] for n in names}
     model.named_vars.clear()
     model.named_vars.update(items)
+
+
+# PyMC 6.4's model <-> FunctionGraph conversion (pymc/model/fgraph.py), the pieces decenter
+# builds graphs from, and a linear copy of fgraph_from_model (below).
+from pymc.model.fgraph import (  # noqa: E402, F401  (re-exported)
+    ModelDeterministic,
+    ModelNamed,
+    deepcopy_shared_variable,
+    model_named,
+    model_observed_rv,
+    model_potential,
+    remove_view_rewrite,
+)
+from pymc.pytensorf import find_rng_nodes  # noqa: E402, F401
+from pytensor.compile import SharedVariable, view_op  # noqa: E402
+from pytensor.graph import FunctionGraph  # noqa: E402
+from pytensor.graph.basic import AtomicVariable  # noqa: E402
+from pytensor.graph.utils import MissingInputError  # noqa: E402
+
+
+class _LinearFunctionGraph(FunctionGraph):
+    """A FunctionGraph whose imports cost the size of what is imported, not of the graph.
+
+    PyTensor 3.3's ``import_node`` copies the set of every variable of the graph (the
+    toposort's blockers) and scans the list of inputs for each new input, so importing the
+    n replacements one by one is quadratic. Same nodes, same order, same callbacks here.
+    """
+
+    def import_node(self, apply_node, check=True, reason=None, import_missing=False):
+        known, clients, inputs = self.variables, self.clients, self.inputs
+        input_set = getattr(self, "_input_set", None)
+        if input_set is None or len(input_set) != len(inputs):
+            input_set = self._input_set = set(inputs)
+        for node in _new_nodes(apply_node.outputs, known):
+            for var in node.inputs if check else ():
+                if var.owner is None and not isinstance(var, AtomicVariable):
+                    if var in input_set:
+                        continue
+                    if not import_missing:
+                        raise MissingInputError(f"Undeclared input: {var}", variable=var)
+                    inputs.append(var)
+                    input_set.add(var)
+                    clients.setdefault(var, [])
+            self.apply_nodes.add(node)
+            node.tag.imported_by = [*getattr(node.tag, "imported_by", []), str(reason)]
+            for output in node.outputs:
+                clients.setdefault(output, [])
+                known.add(output)
+            for i, inp in enumerate(node.inputs):
+                if inp not in known:
+                    clients.setdefault(inp, [])
+                    known.add(inp)
+                clients[inp].append((node, i))
+            self.execute_callbacks("on_import", node, reason)
+
+
+def _new_nodes(outputs, known):
+    """``pytensor.graph.traversal.toposort(outputs, blockers=known)`` without copying ``known``."""
+    computed: set = set()
+    todo = list(outputs)
+    while todo:
+        cur = todo.pop()
+        if cur in computed or cur in known or cur.owner is None:
+            continue
+        apply = cur.owner
+        pending = [
+            i for i in apply.inputs if i.owner is not None and i not in computed and i not in known
+        ]
+        if pending:
+            todo.append(cur)
+            todo.extend(pending)
+        else:
+            yield apply
+            computed.update(apply.outputs)
+
+
+def fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:
+    """``pymc.model.fgraph.fgraph_from_model`` (PyMC 6.4, ``inlined_views=False``), linear.
+
+    A fork, not a call: PyMC's version is quadratic in the number of variables (see
+    docs/upstream_fgraph_issue.md, proposed upstream), and decenter converts every model it
+    rewrites, and again for the default's fit and for a second pass.
+
+    PyMC's version removes the trailing value-variable outputs from the front, re-indexing
+    every later output each time (quadratic: 4000 value variables cost about a minute), and
+    tests membership in lists; this one removes them from the back and uses sets. The graph
+    built is the same.
+    """
+    _check_convertible(model)
+    rvs = list(model.rvs_to_values)
+    old_values = list(model.rvs_to_values.values())
+    data_vars = set(model.data_vars)
+    value_set = set(old_values)
+    dets = [view_op(det, name=det.name) for det in model.deterministics]
+    unnamed_values = [v for v in old_values if v not in data_vars]
+    named_values = [view_op(v, name=v.name) for v in old_values if v in data_vars]
+    other_named = [view_op(v, name=v.name) for v in model.data_vars if v not in value_set]
+    model_vars = rvs + model.potentials + dets + other_named + named_values + unnamed_values
+    fgraph, memo = _cloned_fgraph(model, model_vars)
+
+    replacements = _model_var_replacements(model, fgraph, memo, dets, other_named + named_values)
+    toposort_replace(fgraph, replacements, reverse=True)
+
+    inverse_memo = {v: k for k, v in memo.items()}
+    for var, model_var in replacements:
+        if model_var.owner and isinstance(model_var.owner.op, ModelDeterministic | ModelNamed):
+            var = var.owner.inputs[0]  # skip the View removed below
+        memo[inverse_memo[var]] = model_var
+    # The unnamed value variables are graph inputs now: drop their outputs, last first
+    for idx in reversed(range(len(fgraph.outputs) - len(unnamed_values), len(fgraph.outputs))):
+        fgraph.remove_output(idx)
+    remove_view_rewrite.apply(fgraph)
+    return fgraph, memo
+
+
+def _check_convertible(model: pm.Model) -> None:
+    """The refusals and the warning of PyMC's ``fgraph_from_model``, word for word."""
+    if any(v is not None for v in model.rvs_to_initial_values.values()):
+        raise NotImplementedError("Cannot convert models with non-default initial_values")
+    if model.parent is not None:
+        raise ValueError("Nested sub-models cannot be converted to fgraph")
+    if any(("_rotated_" in n or "_hsgp_coeffs_" in n) for n in model.named_vars):
+        warnings.warn(
+            "Detected variables likely created by GP objects. Further use of these old GP "
+            "objects should be avoided as it may reintroduce variables from the old model. "
+            "See issue: https://github.com/pymc-devs/pymc/issues/6883",
+            UserWarning,
+            stacklevel=4,  # the caller of apply_plan
+        )
+
+
+def _cloned_fgraph(model: pm.Model, model_vars: list) -> tuple[FunctionGraph, dict]:
+    """A FunctionGraph of a copy of ``model_vars``, and the memo original -> copy."""
+    # Fresh copies of RNGs, data and symbolic coordinate lengths
+    shared = find_rng_nodes(model_vars)
+    shared += [v for v in model.dim_lengths.values() if isinstance(v, SharedVariable)]
+    shared += [v for v in model.named_vars.values() if isinstance(v, SharedVariable)]
+    memo = {var: deepcopy_shared_variable(var) for var in shared}
+    fgraph = _LinearFunctionGraph(
+        outputs=model_vars, clone=True, memo=memo, copy_orphans=True, copy_inputs=True
+    )
+    fgraph._coords = model._coords.copy()
+    fgraph._dim_lengths = {k: memo.get(v, v) for k, v in model._dim_lengths.items()}
+    return fgraph, memo
+
+
+def _model_var_replacements(
+    model: pm.Model, fgraph: FunctionGraph, memo: dict, dets: list, named_vars: list
+) -> tuple:
+    """(output, the output wrapped in its model op: ModelFreeRV, ModelDeterministic, ...)."""
+    free, observed = set(model.free_RVs), set(model.observed_RVs)
+    to_value = {memo[k]: memo[v] for k, v in model.rvs_to_values.items()}
+    transforms = {memo[k]: tr for k, tr in model.rvs_to_transforms.items()}
+    potentials = {memo[k] for k in model.potentials}
+    deterministics = {memo[k] for k in dets}
+    named = {memo[k] for k in named_vars}
+    free = {memo[k] for k in free}
+    observed = {memo[k] for k in observed}
+    dims_of = model.named_vars_to_dims
+    new_vars = []
+    for var in fgraph.outputs:
+        name, dims = var.name, dims_of.get(var.name, ())
+        if var in free:
+            new_var = model_free_rv(var, to_value[var], transforms[var], name, *dims)
+        elif var in observed:
+            new_var = model_observed_rv(var, to_value[var], name, *dims)
+        elif var in potentials:
+            new_var = model_potential(var, name, *dims)
+        elif var in deterministics:
+            new_var = model_deterministic(var, name, *dims)
+        elif var in named:
+            new_var = model_named(var, name, *dims)
+        else:  # unnamed value variables
+            new_var = var
+        new_vars.append(new_var)
+    return tuple(zip(fgraph.outputs, new_vars, strict=True))

@@ -4,7 +4,7 @@ One module per command (``decenter.cli.diff``, ...), each with ``add_parser(sub)
 ``run(args) -> int``; shared pieces beside them: :mod:`~decenter.cli.options` (the checked
 option types and groups), :mod:`~decenter.cli.targets` (loading TARGET),
 :mod:`~decenter.cli.models` (a model as text, diff and Graphviz source) and
-:mod:`~decenter.cli.common`; every table is drawn by :mod:`decenter.render`.
+:mod:`~decenter.cli.common`; every table is drawn by :mod:`decenter.report.render`.
 
 A TARGET names a model: ``path/to/file.py:NAME`` or ``package.module:NAME``, where NAME is a
 ``pm.Model`` or a zero-argument function returning one; ``path/to/file.py`` alone works when

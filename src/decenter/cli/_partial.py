@@ -6,7 +6,7 @@ The rewrite of an elementwise family (``decenter.families``) with a degree of ce
     x_offset ~ D(lam * loc / unit, (scale / unit) ** lam)
     x        = loc + unit * (scale / unit) ** (1 - lam) * (x_offset - lam * loc / unit)
 
-(the graph computes the same value arranged for speed, ``families._core.Rule.forward``). Printed
+(the graph computes the same value arranged for speed, ``families.rules.Rule.forward``). Printed
 from the graph, the per-element constants ``lam / unit`` and ``lam * log(unit)`` made lines
 like ``Normal(<array (85,)> * mu_a, exp(<array (85,)> * log(sigma_a) - <array (85,)>))``; here
 they are the names ``lam`` and ``unit``, summarised on a line of their own, and a ``lam`` equal
@@ -37,7 +37,7 @@ from decenter.families import (
     SkewNormalRule,
     find_rule,
 )
-from decenter.families._core import MvNormalRule
+from decenter.families.rules import MvNormalRule
 
 __all__ = ["partial_texts", "lam_line"]
 

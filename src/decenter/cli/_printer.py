@@ -63,7 +63,7 @@ from decenter.cli._patterns import (
     strip_expand,
     unexpand,
 )
-from decenter.families._guard import guard_test, safe_input
+from decenter.families.guard import guard_test, safe_input
 
 __all__ = ["Printer", "ATOM", "MATMUL"]
 
@@ -190,7 +190,7 @@ class Printer:
 
     def _known(self, var: Variable) -> tuple[str, int] | None:
         """A guard's safe scale (its value at every valid point: the scale), the guard's
-        Potential (``decenter.families._guard``), ``isfinite(x)``."""
+        Potential (``decenter.families.guard``), ``isfinite(x)``."""
         x = safe_input(var)
         if x is not None:
             return self._expr(x)

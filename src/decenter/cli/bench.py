@@ -1,5 +1,5 @@
 """``decenter bench``: the strategies on the example suites (or, with --scaling, the scaling
-measurements of :mod:`decenter.scaling`). The options are checked by the same parser as
+measurements of :mod:`decenter.bench.scaling`). The options are checked by the same parser as
 every other command; the work is :func:`decenter.bench.run`."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--scaling",
         action="store_true",
-        help="run the scaling measurements (decenter.scaling) instead of the suite",
+        help="run the scaling measurements (decenter.bench.scaling) instead of the suite",
     )
     add_common(p)
     p.set_defaults(func=run, check=check)
@@ -89,11 +89,11 @@ def run(args) -> int:
 
 def _scaling(args) -> int:
     try:
-        scaling = importlib.import_module("decenter.scaling")
+        scaling = importlib.import_module("decenter.bench.scaling")
     except ModuleNotFoundError as e:
-        if e.name == "decenter.scaling":
-            raise CliError("argument --scaling: decenter.scaling is not available") from e
+        if e.name == "decenter.bench.scaling":
+            raise CliError("argument --scaling: decenter.bench.scaling is not available") from e
         raise
-    # the contract with decenter.scaling: main(argv) -> exit code, argv its own options
+    # the contract with decenter.bench.scaling: main(argv) -> exit code, argv its own options
     argv = ["--json", args.json] if args.json else []
     return int(scaling.main(argv) or 0)

@@ -15,7 +15,7 @@ from decenter.cli.options import (
 )
 from decenter.cli.targets import load_target
 from decenter.cli.verify import verdict_line
-from decenter.render import console, plural, print_comparison
+from decenter.report.render import console, plural, print_comparison
 
 
 def add_parser(sub) -> None:
@@ -42,7 +42,7 @@ def sample_and_report(con, model, other, args):
     """compare() with the command's sampling options, printed; returns the Comparison."""
     from rich.text import Text
 
-    from decenter.compare import compare
+    from decenter.diagnose.compare import compare
 
     con.print(
         Text(
@@ -72,14 +72,14 @@ def picture_plan(con, args, model, other, plan):
     with a one-line note, when there is no funnel to draw. A missing matplotlib is an error."""
     from rich.text import Text
 
-    from decenter.plots import funnel_target
+    from decenter.report.plots import funnel_target
 
     if not args.plot:
         return None
     if importlib.util.find_spec("matplotlib") is None:
         raise CliError('--plot needs matplotlib: pip install "decenter[plot]"')
     if plan is None:  # --against: the candidates of the original, whatever their lam
-        from decenter.plan import plan as make_plan
+        from decenter.core.plan import plan as make_plan
 
         plan = make_plan(model, strategy="noncentered")
     try:
@@ -128,7 +128,7 @@ def run(args) -> int:
         common.write_json(args.json, {**record, "comparison": cmp.to_dict()})
         con.print(Text(f"saved {args.json}"))
     if pictures is not None:
-        from decenter.plots import save_plots
+        from decenter.report.plots import save_plots
 
         for path in save_plots(cmp, args.plot, plan=pictures):
             con.print(Text(f"saved {path}"))

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from decenter._progress import stage
 from decenter.cli.options import CliError
 from decenter.cli.targets import load_target
+from decenter.util.progress import stage
 
 __all__ = ["progress", "var_names", "transform", "verify", "other", "check_sampler"]
 
@@ -89,7 +89,7 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 def json_default(o: Any) -> Any:
-    from decenter._json import jsonable
+    from decenter.util.jsonable import jsonable
 
     value = jsonable(o)
     return value if value is not o else str(o)

@@ -10,7 +10,7 @@ from decenter.cli.check import sample_and_report
 from decenter.cli.diff import print_diff
 from decenter.cli.models import unified_diff
 from decenter.cli.options import add_common, add_sampling_options
-from decenter.render import console, print_plan
+from decenter.report.render import console, print_plan
 
 
 def add_parser(sub) -> None:
@@ -72,7 +72,7 @@ def run(args) -> int:
     con.print(Rule("4. pictures"))
     out = Path(args.out)
     try:
-        from decenter.plots import save_plots
+        from decenter.report.plots import save_plots
 
         paths = save_plots(cmp, out, var="b")
     except ImportError as e:

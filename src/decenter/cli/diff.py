@@ -8,7 +8,7 @@ import decenter.cli.common as common
 from decenter.cli.models import model_dot, model_lines, unified_diff
 from decenter.cli.options import add_common, add_transform_options
 from decenter.cli.targets import load_target
-from decenter.render import console, print_plan
+from decenter.report.render import console, print_plan
 
 HELP = "the model before and after the rewrite, and the plan"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import decenter.cli.common as common
 from decenter.cli.options import add_common, add_transform_options
 from decenter.cli.targets import load_target
-from decenter.render import console, print_plan
+from decenter.report.render import console, print_plan
 
 
 def add_parser(sub) -> None:
@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     import decenter
-    from decenter._progress import stage
+    from decenter.util.progress import stage
 
     model, _ = load_target(args.target)
     slow = args.strategy in ("auto", "pilot") and common.progress(args)

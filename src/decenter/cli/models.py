@@ -109,7 +109,7 @@ def model_dot(before, after, *, plan=None, labels: tuple[str, str] = ("before", 
     >>> model_dot(m, decenter.transform(m)).splitlines()[0]
     'digraph decenter {'
     """
-    from decenter.graph import model_graph
+    from decenter.core.graph import model_graph
 
     rewritten = {d.name for d in plan.rewrites} if plan is not None else set()
     new = {d.new_name for d in plan.rewrites} if plan is not None else set()

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from decenter._args import SAMPLERS
+from decenter.util.args import SAMPLERS
 
 __all__ = ["PROG", "SAMPLERS", "CliError", "Parser", "int_in", "add_common", "check_outputs"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import decenter.cli.common as common
 from decenter.cli.options import add_common, add_points, add_transform_options
 from decenter.cli.targets import load_target
-from decenter.render import console
+from decenter.report.render import console
 
 
 def add_parser(sub) -> None:

@@ -21,7 +21,8 @@ Examples
 'StudentT'
 """
 
-from decenter.families._core import (
+from decenter.families.composite import AR1Rule, RandomWalkRule, TruncatedRule, standard_walk
+from decenter.families.rules import (
     RULES,
     LocScale,
     LocScaleRule,
@@ -34,7 +35,6 @@ from decenter.families._core import (
     full_size,
     register,
 )
-from decenter.families._extra import AR1Rule, RandomWalkRule, TruncatedRule, standard_walk
 
 __all__ = [
     "LocScale",

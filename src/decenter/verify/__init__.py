@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
-from decenter._args import RandomSeed, check_int, seed_int
+from decenter.util.args import RandomSeed, check_int, seed_int
 from decenter.verify._common import cause
 from decenter.verify.distribution import distribution, distribution_tests, prior_draws
 from decenter.verify.identity import change_of_variables

@@ -19,7 +19,7 @@ import xarray as xr
 from scipy import stats
 
 from decenter._pymc import compile_pymc, rvs_in_graph, vectorize_over_posterior
-from decenter.render import plural
+from decenter.report.render import plural
 from decenter.verify._common import cause, mode, seed_of, value_of
 from decenter.verify.report import Check
 

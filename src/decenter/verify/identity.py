@@ -26,7 +26,7 @@ import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 
-from decenter.render import plural
+from decenter.report.render import plural
 from decenter.verify._common import cause, compile_fn, is_float
 from decenter.verify.jacobian import Block, blocks, dependencies, diag_ok, logabsdet
 from decenter.verify.judge import judge, too_large

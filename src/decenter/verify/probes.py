@@ -2,7 +2,7 @@
 
 The random points of the change-of-variables check lie around the candidate's initial point,
 where a scale with a prior far from zero (``s ~ Normal(10, 1)``) is never negative: a rewrite
-that lost its guard (:mod:`decenter.families._guard`) would pass there. The probes push one
+that lost its guard (:mod:`decenter.families.guard`) would pass there. The probes push one
 unconstrained value at a time to a few fixed values on both sides of zero (a scale below
 zero, a correlation beyond +-1), the others at the initial point, and ask: wherever the
 original's log density is -inf (and the map ``x(u)`` is finite), is the candidate's -inf too?

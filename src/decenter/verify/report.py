@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from decenter._json import jsonable
-from decenter._notebook import report_html
+from decenter.report.notebook import report_html
+from decenter.util.jsonable import jsonable
 
 __all__ = ["Check", "VerificationReport", "PASS", "FAIL", "UNCHECKED"]
 

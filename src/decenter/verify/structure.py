@@ -14,8 +14,8 @@ import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 
-from decenter.graph import var_kind
-from decenter.render import plural
+from decenter.core.graph import var_kind
+from decenter.report.render import plural
 from decenter.verify._common import compile_fn, dims, same_array, value_of
 from decenter.verify.report import Check
 

@@ -1,0 +1,134 @@
+"""The ``strategy`` argument and the values of lam, checked before any decision is made.
+
+:func:`decenter.core.plan.plan` normalises ``strategy`` here once (a name, one lam for every
+candidate, or a dict name -> lam) and checks every lam and unit it applies; the decisions
+themselves are made in :mod:`decenter.plan`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pymc as pm
+from pytensor.compile.mode import Mode
+from pytensor.graph.basic import Variable
+
+#: Strategy names. "auto" (the default of decenter.plan/transform) and "pilot" choose lam
+#: from a fit of the model to its data: decenter.auto resolves them, then calls decenter.core.plan.plan.
+STRATEGIES = ("auto", "pilot", "noncentered", "centered")
+FIT_STRATEGIES = ("auto", "pilot")
+#: Mode of a shape evaluation: plain Python, no compiler. PyTensor's default mode JIT-compiles
+#: the few shape ops with numba (radon's two shapes: 0.67-0.83 s in a new process, importing
+#: numba included, 0.04 s after; Python: 0.01-0.02 s).
+_SHAPE_MODE = Mode(linker="py", optimizer="fast_compile")
+
+
+def _normalize_strategy(model: pm.Model, strategy: Any) -> Any:
+    if isinstance(strategy, str):
+        if strategy not in STRATEGIES:
+            raise ValueError(
+                f"strategy must be one of {STRATEGIES}, a number in [0, 1] or a dict name -> lam; got {strategy!r}"
+            )
+        if strategy in FIT_STRATEGIES:
+            raise ValueError(
+                f"strategy={strategy!r} fits the model to its data: call decenter.plan(model, "
+                f"strategy={strategy!r}) (decenter.auto.plan), not decenter.core.plan.plan"
+            )
+        return strategy
+    if isinstance(strategy, Mapping):
+        out = {}
+        for k, v in strategy.items():
+            if not isinstance(k, str):
+                raise TypeError(
+                    f"strategy: dict keys must be variable names (str), got {type(k).__name__} {k!r}; e.g. strategy={{'theta': 0.5}}"
+                )
+            if k not in model.named_vars or model[k] not in model.free_RVs:
+                raise ValueError(
+                    f"strategy: {k!r} is not a free variable of this model; free variables are {[r.name for r in model.free_RVs]}"
+                )
+            out[k] = _check_lam(v, f"strategy[{k!r}]")
+        return out
+    if isinstance(strategy, bool) or not isinstance(strategy, int | float | np.number):
+        raise TypeError(
+            f"strategy must be 'noncentered', 'centered', 'auto', a number in [0, 1] or a dict; got {type(strategy).__name__}"
+        )
+    if not math.isfinite(float(strategy)) or not 0 <= float(strategy) <= 1:
+        raise ValueError(
+            f"strategy: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {strategy!r}"
+        )
+    return float(strategy)
+
+
+def _check_lam(value: Any, where: str) -> Any:
+    try:
+        arr = None if isinstance(value, str) else np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None:
+        raise ValueError(
+            f"{where}: lam must be a number or an array of numbers in [0, 1], got {value!r}"
+        )
+    if np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any():
+        raise ValueError(
+            f"{where}: lam must lie in [0, 1] (0 = non-centered, 1 = centered), got {value!r}"
+        )
+    return arr
+
+
+def _check_unit(value: Any, name: str) -> np.ndarray | None:
+    if value is None:
+        return None
+    unit = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(unit) & (unit > 0)):
+        raise ValueError(f"unit of {name!r} must be positive and finite, got {value!r}")
+    return unit
+
+
+def _static_shape(rv: Variable) -> tuple[int, ...] | None:
+    """The variable's shape, from its type when known (no compilation), else evaluated."""
+    if all(s is not None for s in rv.type.shape):
+        return tuple(int(s) for s in rv.type.shape)
+    for mode in (_SHAPE_MODE, None):  # None: PyTensor's default, for an op with no Python code
+        try:
+            return tuple(int(s) for s in rv.shape.eval(mode=mode))
+        except Exception:  # shape depends on something that cannot be evaluated alone
+            continue
+    return None
+
+
+def _apply_lam(
+    d: Any,
+    rule: Any,
+    lam: np.ndarray,
+    shape: tuple[int, ...] | None,
+    source: str,
+    unit: np.ndarray | None = None,
+) -> None:
+    """Set the :class:`decenter.core.plan.Decision`'s lam (and unit) for its rule: all zeros -> None (non-centered), all ones -> keep."""
+    if shape is not None and lam.ndim:
+        try:
+            np.broadcast_to(lam, shape)
+        except ValueError:
+            raise ValueError(
+                f"strategy for {d.name!r}: lam of shape {lam.shape} does not match the variable's shape {shape}"
+            ) from None
+    if not rule.elementwise and not (np.all(lam == 0) or np.all(lam == 1)):
+        rounded = float(np.mean(lam) >= 0.5)
+        d.reason += f"; {d.family} is centered or not as a whole: lam rounded to {rounded:g}"
+        lam = np.asarray(rounded)
+    d.lam = d.unit = None
+    if np.all(lam == 1):
+        d.action = "keep"
+        d.reason += f"; lam = 1 ({source}): left centered"
+    elif not np.all(lam == 0):
+        d.lam = lam if lam.ndim else float(lam)
+        d.unit = None if unit is None or np.all(unit == 1) else _compact(unit)
+
+
+def _compact(x: np.ndarray) -> float | np.ndarray:
+    """A float if every element is the same, else the array."""
+    x = np.asarray(x, dtype=float)
+    return float(x.flat[0]) if x.size == 1 or np.ptp(x) == 0 else x
