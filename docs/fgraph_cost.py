@@ -3,10 +3,12 @@
 PYTHONPATH=src python docs/fgraph_cost.py
 """
 
-import time, warnings
+import time
+import warnings
 
 warnings.simplefilter("ignore")
 from pymc.model.fgraph import fgraph_from_model as theirs
+
 from decenter._pymc import fgraph_from_model as ours
 from decenter.bench.scaling import wide_model
 
