@@ -57,20 +57,20 @@ RESTARTS = 3
 MAXITER = 2000
 #: Rounds of (information at the point, optimisation with it held fixed).
 ROUNDS = 3
-#: PyTensor mode of the objective: few graph rewrites (compiles in a fraction of the time of
-#: the default mode) but C code (a Python-mode gradient is ~30x slower per evaluation). Without
-#: ``local_pow_specialize`` every Normal's ``z ** 2`` is C's generic ``pow``: on chem97 (31,022
-#: observations) that one node took 46 % of an evaluation (582 of 1,212 us); as ``sqr`` the fit
-#: takes about half the time, with the same evaluations and plan. No fusion: its C code is
-#: specific to each model and compiled the first time a machine sees it (chem97: 14-20 s).
+#: PyTensor mode of the objective: few graph rewrites (it compiles in a fraction of the time
+#: of the default mode) but C code (a Python-mode gradient is far slower per evaluation).
+#: ``local_pow_specialize`` makes every Normal's ``z ** 2`` a ``sqr``: C's generic ``pow``
+#: dominated the evaluations of models with many observations. No fusion: its C code is
+#: specific to each model and compiled the first time a machine sees it. Figures:
+#: docs/benchmarks.md.
 FIT_MODE = Mode(linker="cvm", optimizer="fast_compile").including(
     "local_pow_specialize", "local_check_parameter_to_ninf_switch"
 )
 #: Above this many terms (free, observed, potential and the correction's) the objective is a
 #: binary tree of additions (:func:`decenter.auto.structure.tree_sum`) compiled in
 #: :data:`LARGE_FIT_MODE`: the default sum becomes one addition with an input per term, whose C
-#: code is specific to the model's size (150 hierarchical vectors: 34 s per compile, 600:
-#: hours). Smaller models keep the sum they always had: the same arithmetic, the same plans.
+#: code is specific to the model's size (and compiles for minutes to hours at a few hundred
+#: terms). Smaller models keep the sum they always had: the same arithmetic, the same plans.
 TREE_SUM_ABOVE = 64
 #: :data:`FIT_MODE` without ``local_add_canonizer`` (which folds the tree back into one
 #: addition).
@@ -231,7 +231,7 @@ def laplace_fit(
     model: pm.Model, plan: Plan, *, random_seed: int | None = None, progress=None
 ) -> LaplaceFit:
     # one BLAS thread: L-BFGS and the small dense algebra are much slower with threads on a
-    # busy machine (measured 40x on 2 shared cores)
+    # busy machine
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

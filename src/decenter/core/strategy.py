@@ -21,8 +21,7 @@ from pytensor.graph.basic import Variable
 STRATEGIES = ("auto", "pilot", "noncentered", "centered")
 FIT_STRATEGIES = ("auto", "pilot")
 #: Mode of a shape evaluation: plain Python, no compiler. PyTensor's default mode JIT-compiles
-#: the few shape ops with numba (radon's two shapes: 0.67-0.83 s in a new process, importing
-#: numba included, 0.04 s after; Python: 0.01-0.02 s).
+#: the few shape ops with numba, which costs most of a second in a new process.
 _SHAPE_MODE = Mode(linker="py", optimizer="fast_compile")
 
 
