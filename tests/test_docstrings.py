@@ -2,52 +2,43 @@
 
 import doctest
 import importlib
+from pathlib import Path
 
 import pytest
 
+SRC = Path(__file__).resolve().parents[1] / "src" / "decenter"
+
+
+def _modules_with_examples() -> list[str]:
+    """Every module of the package whose source holds a ``>>>`` example."""
+    out = []
+    for path in sorted(SRC.rglob("*.py")):
+        if ">>>" not in path.read_text():
+            continue
+        parts = ("decenter", *path.relative_to(SRC).with_suffix("").parts)
+        out.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return out
+
+
+#: examples that sample (a pilot run, decenter.sample, a comparison): the slow tier runs them
+SLOW = {
+    "decenter.auto",
+    "decenter.auto.pilot",
+    "decenter.diagnose.sample",
+    "decenter.diagnose.runs",
+}
 MODULES = [
-    "decenter",
-    "decenter.core.graph",
-    "decenter.families",
-    "decenter.families.composite",
-    "decenter.families.guard",
-    "decenter.core.plan",
-    "decenter.examples.radon",
-    "decenter.examples.eight_schools",
-    "decenter.examples.suite",
-    "decenter.examples.corpus",
-    "decenter.examples.corpus_glmm",
-    "decenter.examples.corpus_gauss",
-    "decenter.examples.corpus_misc",
-    "decenter.verify",
-    "decenter.verify.report",
-    "decenter.verify.distribution",
-    "decenter.core.positivity",
-    "decenter.core.exprtext",
-    "decenter.diagnose.compare",
-    "decenter.report.plots",
-    "decenter.cli",
-    "decenter.cli.models",
-    "decenter.cli._printer",
-    "decenter.cli._patterns",
-    "decenter.cli._dists",
-    "decenter.cli._partial",
-    "decenter.cli.targets",
-    "decenter.report.render",
-    "decenter.report.notebook",
-    "decenter._pymc",
-    "decenter.util.args",
-    "decenter.bench",
-    "decenter.core.rewrite",
-    "decenter.bench.scaling",
-    "decenter.core.fingerprint",
-    "decenter.auto.structure",
-    "decenter.util.progress",
-    "decenter.auto.covariance",
-    "decenter.auto.defaultcost",
-    "decenter.diagnose.watch",
+    pytest.param(name, marks=pytest.mark.slow) if name in SLOW else name
+    for name in _modules_with_examples()
 ]
-# decenter.auto's examples run a pilot sampler (about 20 s): covered by tests/test_auto.py
+
+
+def test_every_module_with_examples_is_collected():
+    """The discovery finds modules at every level of the package (a path change that hid them
+    would leave their examples untested)."""
+    names = set(_modules_with_examples())
+    assert {"decenter", "decenter.core.rewrite", "decenter.auto.laplace", "decenter.cli._printer",
+            "decenter.families.guard", "decenter.diagnose.watch"} <= names  # fmt: skip
 
 
 @pytest.mark.parametrize("name", MODULES)
