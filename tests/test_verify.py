@@ -385,7 +385,9 @@ def test_transform_verify_flag_raises_on_a_broken_rule(monkeypatch):
     forward = cls.forward
     # a wrong rewrite rule: x = loc + scale * 1.3 * eta
     monkeypatch.setattr(
-        cls, "forward", lambda self, ls, eta, lam: forward(self, ls, 1.3 * eta, lam)
+        cls,
+        "forward",
+        lambda self, ls, eta, lam, unit=None: forward(self, ls, 1.3 * eta, lam, unit),
     )
     with pytest.raises(decenter.EquivalenceError) as err:
         decenter.transform(centered, verify=True, random_seed=0)

@@ -46,6 +46,16 @@ from pymc.distributions.multivariate import (  # noqa: F401  (re-exported)
 # PyMC 6.4: whether a RandomVariable node was built without an explicit size.
 from pymc.distributions.shape_utils import rv_size_is_none  # noqa: F401  (re-exported)
 from pymc.distributions.timeseries import AutoRegressiveRV, RandomWalkRV  # noqa: F401  (re-exported)
+
+# PyMC 6.4: the value transforms whose values are positive (or bounded) by construction
+# (pymc/distributions/transforms.py, pymc/logprob/transforms.py).
+from pymc.distributions.transforms import (  # noqa: F401  (re-exported)
+    IntervalTransform,
+    LogExpM1,
+    LogOddsTransform,
+    LogTransform,
+    SimplexTransform,
+)
 from pymc.distributions.truncated import TruncatedRV  # noqa: F401  (re-exported)
 from pymc.logprob.basic import logp  # noqa: F401  (re-exported)
 

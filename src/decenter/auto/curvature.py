@@ -139,21 +139,7 @@ def _scale_expr(model: pm.Model, rv) -> pt.TensorVariable:
     if not rule.has_loc and getattr(tr, "name", None) == "log":
         # scale family on a log transform: log x = log scale + log(standard draw)
         return pt.ones(rv.shape)
-    scale = ls.scale
-    if rule.name == "MvNormal":
-        scale = pt.sqrt(pt.diagonal(scale, axis1=-2, axis2=-1))
-    scale = pt.broadcast_to(scale, rv.shape)
-    if rule.name == "ZeroSumNormal":
-        # the value (and the rewrite's offset) lives in the zero-sum subspace, in an orthonormal
-        # basis with one coordinate fewer per zero-sum axis: there the prior is N(0, sigma**2)
-        # per coordinate, and sigma is constant along those axes
-        scale = scale[(..., *[slice(1, None)] * rv.owner.op.ndim_supp)]
-    elif tr is not None:
-        # a bounded location-scale variable (pm.Truncated): I_k is a curvature in the value's
-        # unconstrained coordinates, so the scale goes there too, through dx/dvalue
-        value = tr.forward(rv, *rv.owner.inputs)
-        scale = scale * pt.exp(-tr.log_jac_det(value, *rv.owner.inputs))
-    return scale
+    return rule.value_scale(ls, rv, tr)
 
 
 def information(

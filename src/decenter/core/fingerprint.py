@@ -71,11 +71,15 @@ def _shape(model: pm.Model, rv, lengths: dict) -> tuple[int, ...] | None:
     return _static_shape(rv)
 
 
-def fingerprint(model: pm.Model, graph: nx.DiGraph | None = None) -> tuple[VarPrint, ...]:
+def fingerprint(
+    model: pm.Model, graph: nx.DiGraph | None = None, families: dict[str, str] | None = None
+) -> tuple[VarPrint, ...]:
     """The model's free variables as :class:`VarPrint`, in the model's order.
 
-    Pass the ``graph`` of :func:`decenter.core.graph.model_graph` if it is already built.
+    Pass the ``graph`` of :func:`decenter.core.graph.model_graph` if it is already built, and
+    the ``families`` by name if they are known (a plan's decisions).
     """
+    families = families or {}
     g = model_graph(model) if graph is None else graph
     lengths: dict = {}
     out = []
@@ -84,7 +88,7 @@ def fingerprint(model: pm.Model, graph: nx.DiGraph | None = None) -> tuple[VarPr
         out.append(
             VarPrint(
                 name=rv.name,
-                family=_family_name(rv),
+                family=families.get(rv.name) or _family_name(rv),
                 shape=_shape(model, rv, lengths),
                 transform="none" if tr is None else type(tr).__name__,
                 parents=tuple(sorted(g.predecessors(rv.name))),

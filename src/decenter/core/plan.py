@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -75,6 +75,9 @@ class Decision:
     #: scale, so that lam means the same whatever the units of the data (see decenter.auto)
     unit: Any = None
     guard: str | None = None  # the Potential of an unproven scale (decenter.families.guard)
+    #: the family's rule (decenter.families), found once when the plan is made; not part of
+    #: the plan's JSON, its equality or its repr (None for a plan read back from JSON)
+    rule: Any = field(default=None, repr=False, compare=False)
 
     @property
     def rewrite(self) -> bool:
@@ -94,7 +97,7 @@ class Decision:
     def to_dict(self) -> dict:
         """Plain values; ``lam`` as the table shows it: 0 non-centered, 1 a kept hierarchical
         variable, None where lam means nothing (not hierarchical)."""
-        d = asdict(self)
+        d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "rule"}
         d["dims"] = list(self.dims)
         for key in ("lam", "unit"):
             value = getattr(self, key)
@@ -178,11 +181,12 @@ def _candidate(
 ) -> tuple[Decision, Rule | None]:
     name = rv.name
     dims = tuple(model.named_vars_to_dims.get(name) or ())
-    rule = find_rule(rv)
-    keep = dict(name=name, family=_family_name(rv), action="keep", dims=dims)
+    rule = find_rule(rv)  # once per free variable: the decision carries it
+    family = rule.name if rule is not None else _family_name(rv)
+    keep = dict(name=name, family=family, action="keep", dims=dims, rule=rule)
     if rule is None:
         return Decision(**keep, reason=_unsupported_reason(rv)), None
-    why = rule.check(rv)
+    why = rule.why_not(rv)
     if why:
         return Decision(**keep, reason=why), None
     transform = model.rvs_to_transforms.get(rv)
@@ -285,22 +289,19 @@ def plan(
     strategy = _normalize_strategy(model, strategy)
 
     decisions: list[Decision] = []
-    rules: dict[str, Rule] = {}
     graph = model_graph(model)
     done = _offsets_of(model)  # a model decenter already rewrote
     for rv in model.free_RVs:
-        d, rule = _candidate(model, rv, include_loc_only, graph)
+        d, _ = _candidate(model, rv, include_loc_only, graph)
         if d.rewrite and selected is not None and d.name not in selected:
             d.action, d.reason = "keep", f"not in vars ({d.reason})"
         if d.rewrite and d.name in done:  # partially centered offsets are hierarchical again
             d.action, d.reason = "keep", f"already reparameterized by decenter (of {done[d.name]})"
-        if d.rewrite:
-            rules[d.name] = rule
         decisions.append(d)
 
     result = Plan(decisions, strategy=strategy if isinstance(strategy, str) else "partial")
-    result.fingerprint = fingerprint(model, graph)
-    _assign_lams(model, result, rules, strategy)
+    result.fingerprint = fingerprint(model, graph, {d.name: d.family for d in decisions})
+    _assign_lams(model, result, strategy)
     _name_offsets(model, result)
     return result
 
@@ -351,12 +352,13 @@ def with_lams(
             lam = _check_lam(lams[d.name], f"lam of {d.name!r}")
             unit = _check_unit(units.get(d.name), d.name)
             rv = model[d.name]
-            _apply_lam(d, find_rule(rv), lam, shapes.get(d.name) or _static_shape(rv), source, unit)
+            rule = d.rule or find_rule(rv)  # a plan read back from JSON has no rule
+            _apply_lam(d, rule, lam, shapes.get(d.name) or _static_shape(rv), source, unit)
     _name_offsets(model, result)
     return result
 
 
-def _assign_lams(model, result: Plan, rules: dict[str, Rule], strategy: Any) -> None:
+def _assign_lams(model, result: Plan, strategy: Any) -> None:
     if strategy == "noncentered":
         return
     if strategy == "centered":
@@ -375,4 +377,4 @@ def _assign_lams(model, result: Plan, rules: dict[str, Rule], strategy: Any) -> 
     for d in list(result.rewrites):
         if d.name in lams:
             lam = np.asarray(lams[d.name], dtype=float)
-            _apply_lam(d, rules[d.name], lam, _static_shape(model[d.name]), source)
+            _apply_lam(d, d.rule, lam, _static_shape(model[d.name]), source)

@@ -61,7 +61,14 @@ from pytensor.tensor.shape import Reshape, SpecifyShape
 from pytensor.tensor.subtensor import AdvancedSubtensor, Subtensor
 from pytensor.tensor.variable import TensorConstant
 
-from decenter._pymc import dist_name
+from decenter._pymc import (
+    IntervalTransform,
+    LogExpM1,
+    LogOddsTransform,
+    LogTransform,
+    SimplexTransform,
+    dist_name,
+)
 from decenter.core.exprtext import _const_text, _is_blockwise_matmul, _transposed, describe
 
 __all__ = ["why_not_positive", "is_positive", "why_not_posdef", "scale_problem", "describe"]
@@ -177,10 +184,9 @@ class _Prover:
         return f"{_label(rv)} is {_kind(rv)}, whose support includes values <= 0"
 
     def _positive_transform(self, tr: Any, rv: Variable) -> bool:
-        tname = type(tr).__name__
-        if tname in ("LogTransform", "LogExpM1", "LogOddsTransform", "SimplexTransform"):
+        if isinstance(tr, LogTransform | LogExpM1 | LogOddsTransform | SimplexTransform):
             return True  # values in (0, inf) or (0, 1)
-        if tname == "IntervalTransform" or tname == "Interval":
+        if isinstance(tr, IntervalTransform):
             bounds = _safe(lambda: tr.args_fn(*rv.owner.inputs))
             return bounds is not None and bounds[0] is not None and _nonneg(bounds[0], self)
         return False
@@ -387,6 +393,6 @@ def scale_problem(rule: Any, ls: Any, model: Any = None) -> str | None:
     's is Normal, whose support includes values <= 0'
     """
     scale = ls.scale
-    if getattr(rule, "name", "") == "MvNormal":
+    if getattr(rule, "covariance", False):
         return why_not_posdef(scale, model)
     return why_not_positive(scale, model)

@@ -83,7 +83,7 @@ def _unsafe_scale(model: pm.Model, rule: Rule, ls, guarded: bool = False) -> str
         return None
     text = describe(ls.scale)
     because = "" if why.startswith(f"{text} is not known") else f" ({why})"
-    mv = rule.name == "MvNormal"
+    mv = rule.covariance
     what = "covariance" if mv else "scale"
     proof = "positive definite" if mv else "positive"
     if guarded:

@@ -85,7 +85,7 @@ def _folded(z_var, x_var, name: str, dims):
     """``ModelFreeRV(x ~ D(a + b m, b s))`` for ``x = a + b z``, or None (not affine)."""
     rv_z = z_var.owner.inputs[0]
     rule = find_rule(rv_z)
-    if type(rule) not in _AFFINE or rule.check(rv_z) is not None:
+    if type(rule) not in _AFFINE or rule.why_not(rv_z) is not None:
         return None
     ls = rule.read(rv_z)
     size = full_size(rv_z)

@@ -94,25 +94,22 @@ def _replacement(model_var: Variable, d) -> tuple[Variable, Variable | None]:
     """``ModelDeterministic(x)`` of the forward map of a new standardized free variable, and
     the guard's log density when the plan asks for one (decenter.families.guard)."""
     rv = model_var.owner.inputs[0]
-    rule = find_rule(rv)
+    rule = d.rule or find_rule(rv)  # a plan read back from JSON has no rule
     ls = rule.read(rv)
     guard = None
     if d.guard:
         ls, ok = guarded(rule, ls)
         guard = guard_logp(ok)
-    lam, kw = None, {}
-    if d.lam is not None:
-        lam = pt.as_tensor(np.asarray(d.lam, dtype=rv.dtype))
-        if d.unit is not None:  # only then: a registered rule may not take ``unit``
-            kw["unit"] = pt.as_tensor(np.asarray(d.unit, dtype=rv.dtype))
-    eta = rule.standard(rv, ls, lam, **kw)
+    lam = None if d.lam is None else pt.as_tensor(np.asarray(d.lam, dtype=rv.dtype))
+    unit = None if d.unit is None else pt.as_tensor(np.asarray(d.unit, dtype=rv.dtype))
+    eta = rule.standard(rv, ls, lam, unit)
     eta.name = d.new_name
     transform = default_transform(eta)
     value_name = d.new_name if transform is None else get_transformed_name(d.new_name, transform)
     # the value lives in the transformed space, whose shape may differ (ZeroSumTransform)
     value_type = eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
     eta_var = model_free_rv(eta, value_type(name=value_name), transform, d.new_name, *d.dims)
-    x = pt.cast(rule.forward(ls, eta_var, lam, **kw), rv.dtype)
+    x = pt.cast(rule.forward(ls, eta_var, lam, unit), rv.dtype)
     return model_deterministic(x, d.name, *d.dims), guard
 
 

@@ -70,7 +70,7 @@ AFFINE = (LocScaleRule, SkewNormalRule, ScaleRule)
 
 def _affine_rule(rv: Variable) -> Rule | None:
     rule = find_rule(rv)
-    if type(rule) in AFFINE and rule.check(rv) is None:
+    if type(rule) in AFFINE and rule.why_not(rv) is None:
         return rule
     return None
 
@@ -126,7 +126,7 @@ class TruncatedRule(Rule):
         loc = base_ls.loc
         return LocScale(loc, base_ls.scale, extra)
 
-    def standard(self, rv, ls, lam):
+    def standard(self, rv, ls, lam, unit=None):
         if lam is not None:
             raise ValueError("Truncated supports lam = 0 or 1 only")
         rule, base, size = ls.extra["rule"], ls.extra["base"], ls.extra["size"]
@@ -145,7 +145,7 @@ class TruncatedRule(Rule):
             size=size,
         )
 
-    def forward(self, ls, eta, lam):
+    def forward(self, ls, eta, lam, unit=None):
         return ls.extra["rule"].forward(ls.extra["base"], eta, None)
 
 
@@ -177,9 +177,9 @@ class RandomWalkRule(Rule):
             return False
         init, innov, _ = rv.owner.inputs
         rule = find_rule(innov)
-        ok = type(rule) in AFFINE or getattr(rule, "name", "") == "MvNormal"
+        ok = type(rule) in AFFINE or getattr(rule, "covariance", False)
         # the standardized walk holds init and offsets in one unconstrained value
-        return ok and rule.check(innov) is None and default_transform(init) is None
+        return ok and rule.why_not(innov) is None and default_transform(init) is None
 
     def read(self, rv):
         init, innov, steps = rv.owner.inputs
@@ -188,7 +188,7 @@ class RandomWalkRule(Rule):
         ndim_supp = rv.owner.op.ndim_supp
         # a per-step scale in the walk's layout (B, T, S), for plan and strategy="auto"
         scale = ls.scale
-        if rule.name == "MvNormal":
+        if rule.covariance:
             scale = pt.sqrt(pt.diagonal(scale, axis1=-2, axis2=-1))
         scale = pt.moveaxis(pt.broadcast_to(scale, innov.shape), 0, -ndim_supp)
         first = pt.take(scale, [0], axis=scale.ndim - ndim_supp)
@@ -196,11 +196,11 @@ class RandomWalkRule(Rule):
         extra = {"rule": rule, "innov": ls, "init": init, "innov_rv": innov, "steps": steps}
         return LocScale(ls.loc, scale, extra)
 
-    def standard(self, rv, ls, lam):
+    def standard(self, rv, ls, lam, unit=None):
         if lam is not None:
             raise ValueError("RandomWalk supports lam = 0 or 1 only")
         rule, innov = ls.extra["rule"], ls.extra["innov_rv"]
-        if rule.name == "MvNormal":  # MvNormal(0, I) so init and offsets have logps of one rank
+        if rule.covariance:  # MvNormal(0, I) so init and offsets have logps of one rank
             k = ls.extra["innov"].loc.shape[-1]
             size = tuple(innov.owner.op.size_param(innov.owner))
             z = pm.MvNormal.dist(pt.zeros(k), pt.eye(k), size=size)
@@ -208,7 +208,7 @@ class RandomWalkRule(Rule):
             z = rule.standard(innov, ls.extra["innov"], None)
         return standard_walk(ls.extra["init"], z, ls.extra["steps"])
 
-    def forward(self, ls, eta, lam):
+    def forward(self, ls, eta, lam, unit=None):
         # eta is a walk of unit steps: x keeps its first value and scales its increments
         axis = -(ls.extra["innov_rv"].owner.op.ndim_supp + 1)
         init = eta[(..., slice(0, 1)) + (slice(None),) * (-axis - 1)]
@@ -234,7 +234,7 @@ class AR1Rule(Rule):
     def matches(self, rv):
         return rv.owner is not None and type(rv.owner.op) is AutoRegressiveRV
 
-    def check(self, rv):
+    def why_not(self, rv):
         op = rv.owner.op
         if op.ar_order != 1:
             return f"AR of order {op.ar_order}: only order 1 is rewritten (a closed-form map)"
@@ -252,7 +252,7 @@ class AR1Rule(Rule):
         extra = {"rhos": rhos, "rho": rho, "sigma": sigma, "init": init, "steps": steps}
         return LocScale(None if c is None else pt.shape_padright(c), scale, extra)
 
-    def standard(self, rv, ls, lam):
+    def standard(self, rv, ls, lam, unit=None):
         if lam is not None:
             raise ValueError("AR supports lam = 0 or 1 only")
         e = ls.extra
@@ -270,7 +270,7 @@ class AR1Rule(Rule):
             size=size,
         )
 
-    def forward(self, ls, eta, lam):
+    def forward(self, ls, eta, lam, unit=None):
         sigma = pt.shape_padright(ls.extra["sigma"])
         rho = pt.shape_padright(ls.extra["rho"])
         t = pt.arange(eta.shape[-1]).astype(eta.dtype)

@@ -34,6 +34,8 @@ class Rule:
     rv_type: type
     has_loc: bool = True
     elementwise: bool = True  # False: lam 0 or 1 for the whole variable (ZeroSumNormal)
+    #: the scale read is a covariance matrix (MvNormal): proven or guarded positive definite
+    covariance: bool = False
 
     def matches(self, rv: Variable) -> bool:
         return rv.owner is not None and type(rv.owner.op) is self.rv_type
@@ -45,9 +47,20 @@ class Rule:
         """A fresh ``D(loc, scale; extra)`` of the given size."""
         raise NotImplementedError
 
-    def check(self, rv: Variable) -> str | None:
+    def why_not(self, rv: Variable) -> str | None:
         """Why this variable cannot be rewritten by the rule, or None."""
         return None
+
+    def value_scale(self, ls: LocScale, rv: Variable, transform=None) -> Variable:
+        """The prior scale of each coordinate of the value (what the default's fit pairs with
+        each coordinate's information), broadcast to the variable's shape. With a value
+        ``transform`` (a bounded variable, pm.Truncated) the information is a curvature in the
+        unconstrained coordinates, so the scale goes there too, through dx/dvalue."""
+        scale = pt.broadcast_to(ls.scale, rv.shape)
+        if transform is None:
+            return scale
+        value = transform.forward(rv, *rv.owner.inputs)
+        return scale * pt.exp(-transform.log_jac_det(value, *rv.owner.inputs))
 
     def standard(self, rv: Variable, ls: LocScale, lam, unit=None) -> Variable:
         """The new free variable: ``D(0, 1)`` for ``lam=None``, else the partially centered
@@ -185,7 +198,7 @@ class ScaleRule(Rule):
             params = []  # its constant loc=0 (see check) is not a shape parameter
         return LocScale(None, scale, dict(zip(self.extra_kws, params, strict=True)))
 
-    def check(self, rv):
+    def why_not(self, rv):
         if self.name == "HalfNormal" and not _is_const(rv.owner.op.dist_params(rv.owner)[0], 0):
             return "HalfNormal with a non-zero location"
         return None
@@ -208,9 +221,15 @@ class MvNormalRule(Rule):
     (``A = I``), a triangular map in between.
     """
 
+    covariance: bool = True
+
     def read(self, rv):
         mu, cov = rv.owner.op.dist_params(rv.owner)
         return LocScale(mu, cov)
+
+    def value_scale(self, ls, rv, transform=None):
+        """The standard deviations ``sqrt(diag(cov))`` (an MvNormal's value has no transform)."""
+        return pt.broadcast_to(pt.sqrt(pt.diagonal(ls.scale, axis1=-2, axis2=-1)), rv.shape)
 
     def standard(self, rv, ls, lam, unit=None):
         size = full_size(rv)
@@ -257,7 +276,14 @@ class ZeroSumNormalRule(Rule):
         sigma, support_shape = rv.owner.op.dist_params(rv.owner)
         return LocScale(None, sigma, {"support_shape": support_shape})
 
-    def standard(self, rv, ls, lam):
+    def value_scale(self, ls, rv, transform=None):
+        """sigma in the zero-sum subspace: the value (and the rewrite's offset) lives in an
+        orthonormal basis with one coordinate fewer per zero-sum axis, where the prior is
+        N(0, sigma**2) per coordinate and sigma is constant along those axes."""
+        scale = pt.broadcast_to(ls.scale, rv.shape)
+        return scale[(..., *[slice(1, None)] * rv.owner.op.ndim_supp)]
+
+    def standard(self, rv, ls, lam, unit=None):
         if lam is not None:
             raise ValueError("ZeroSumNormal supports lam = 0 or 1 only")
         op = rv.owner.op

@@ -26,6 +26,7 @@ import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 
+from decenter._pymc import LogTransform
 from decenter.report.render import plural
 from decenter.verify._common import cause, compile_fn, is_float
 from decenter.verify.jacobian import Block, blocks, dependencies, diag_ok, logabsdet
@@ -91,7 +92,7 @@ def _maps(original: pm.Model, candidate: pm.Model, st: Structure) -> _Maps:
     maps.inside = [
         pt.all(pt.neq(x, 0))  # not x > 0: a negative x is a real error, caught as such
         for rv, x in zip(o_free, xs, strict=True)
-        if type(original.rvs_to_transforms.get(rv)).__name__ == "LogTransform"
+        if isinstance(original.rvs_to_transforms.get(rv), LogTransform)
     ]
     # Jacobian rows: continuous original variables; columns: continuous candidate value vars
     rows = [i for i, v in enumerate(o_vals) if is_float(v)]
