@@ -35,7 +35,7 @@ KW = dict(draws=1000, tune=1000, chains=4, cores=2)
 
 def _one(how: str, model, nc, seed: int) -> float:
     t = time.perf_counter()
-    if how == "decenter.diagnose.sample":
+    if how == "decenter.sample":
         decenter.sample(model, nuts_sampler="nutpie", random_seed=seed, progressbar=False, **KW)
     elif how == "pm.sample NC":
         pm.sample(model=nc, nuts_sampler="nutpie", random_seed=seed, progressbar=False, **KW)
@@ -50,7 +50,7 @@ def main(names: list[str], reps: int) -> None:
     _warm_up()
     for name in names:
         times: dict[str, list[float]] = {
-            "decenter.diagnose.sample": [],
+            "decenter.sample": [],
             "pm.sample NC": [],
             "nutpie NC": [],
         }
@@ -61,8 +61,8 @@ def main(names: list[str], reps: int) -> None:
                 runs.append(_one(how, model, nc, seed=rep + 1))
         med = {how: float(np.median(runs)) for how, runs in times.items()}
         cells = [f"{how} {med[how]:.2f} s ({min(r):.2f}-{max(r):.2f})" for how, r in times.items()]
-        ratio_pm = med["decenter.diagnose.sample"] / med["pm.sample NC"]
-        ratio_nutpie = med["decenter.diagnose.sample"] / med["nutpie NC"]
+        ratio_pm = med["decenter.sample"] / med["pm.sample NC"]
+        ratio_nutpie = med["decenter.sample"] / med["nutpie NC"]
         print(f"{name}: " + ", ".join(cells), end="; ")
         print(f"decenter.sample / pm.sample NC {ratio_pm:.2f}, / nutpie NC {ratio_nutpie:.2f}")
 

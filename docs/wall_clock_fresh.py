@@ -40,7 +40,7 @@ def _child(name: str, how: str, seed: int) -> None:
     model = REAL_SUITE[name]()
     nc = decenter.transform(REAL_SUITE[name](), strategy="noncentered")
     t = time.perf_counter()
-    if how == "decenter.diagnose.sample":
+    if how == "decenter.sample":
         idata = decenter.sample(model, nuts_sampler="nutpie", random_seed=seed, **KW)
     else:
         idata = pm.sample(model=nc, nuts_sampler="nutpie", random_seed=seed, **KW)
@@ -52,7 +52,7 @@ def _child(name: str, how: str, seed: int) -> None:
 
 def main(names: list[str], reps: int, first_seed: int = 1) -> None:
     for name in names:
-        times: dict[str, list[float]] = {"decenter.diagnose.sample": [], "pm.sample NC": []}
+        times: dict[str, list[float]] = {"decenter.sample": [], "pm.sample NC": []}
         ess_per_s: dict[str, list[float]] = {how: [] for how in times}
         for rep in range(reps):
             for how, runs in times.items():
@@ -67,9 +67,9 @@ def main(names: list[str], reps: int, first_seed: int = 1) -> None:
                 ess_per_s[how].append(ess / seconds)
         med = {how: float(np.median(runs)) for how, runs in times.items()}
         cells = [f"{how} {med[how]:.2f} s ({min(r):.2f}-{max(r):.2f})" for how, r in times.items()]
-        ratio = med["decenter.diagnose.sample"] / med["pm.sample NC"]
+        ratio = med["decenter.sample"] / med["pm.sample NC"]
         print(f"{name}: " + ", ".join(cells) + f"; ratio {ratio:.2f}")
-        per_seed = np.array(ess_per_s["decenter.diagnose.sample"]) / np.array(
+        per_seed = np.array(ess_per_s["decenter.sample"]) / np.array(
             ess_per_s["pm.sample NC"]
         )
         cells = [
