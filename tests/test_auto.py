@@ -8,7 +8,7 @@ import pytest
 
 import decenter
 from decenter.auto import choose_lams, information
-from decenter.core.plan import plan, with_lams
+from decenter.core.plan import decide, with_lams
 
 
 def _grouped_model(n_per_group, sigma_y=1.0, tau=0.5, seed=0) -> pm.Model:
@@ -109,7 +109,7 @@ def test_no_candidates_needs_no_fit():
     with pm.Model() as m:
         pm.Normal("x", 0, 1)
     for strategy in ("auto", "pilot"):
-        lams, units, notes, fit = choose_lams(m, plan(m), strategy=strategy)
+        lams, units, notes, fit = choose_lams(m, decide(m), strategy=strategy)
         assert lams == {} and fit == {} and "nothing to fit" in notes[0]
 
 
@@ -241,14 +241,14 @@ def test_offset_name_collision_is_avoided():
 def test_base_plan_refuses_fit_strategies_with_a_pointer():
     m = _grouped_model([2, 2])
     with pytest.raises(ValueError, match="decenter.core.plan"):
-        plan(m, strategy="auto")
+        decide(m, strategy="auto")
 
 
 def test_with_lams_applies_and_snaps_to_keep():
     m = _grouped_model([2, 2])
-    p = with_lams(m, plan(m), {"theta": [1.0, 1.0]}, "test")
+    p = with_lams(m, decide(m), {"theta": [1.0, 1.0]}, "test")
     assert p["theta"].action == "keep" and "lam = 1 (test)" in p["theta"].reason
-    assert plan(m)["theta"].action == "rewrite"  # the base plan was not changed
+    assert decide(m)["theta"].action == "rewrite"  # the base plan was not changed
 
 
 # ---------------------------------------------------------------- the NUTS pilot (sampling)

@@ -19,7 +19,7 @@ from pytensor.graph.replace import graph_replace
 import decenter
 from decenter._pymc import LKJCholeskyCovRV
 from decenter.cli.models import model_lines, unified_diff
-from decenter.core.plan import plan as make_plan
+from decenter.core.plan import decide as make_plan
 from decenter.core.plan import with_lams
 from decenter.core.rewrite import apply_plan
 from decenter.examples.radon import centered_model as radon

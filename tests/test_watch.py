@@ -12,7 +12,7 @@ import pymc as pm
 import pytest
 
 import decenter
-from decenter.core.plan import plan as base_plan
+from decenter.core.plan import decide as base_plan
 from decenter.diagnose.watch import ALPHA, check, minimum, pick, rank_tests
 
 SHAPE = (4, 1000)

@@ -53,7 +53,7 @@ from decenter.auto.curvature import (
     information,
 )
 from decenter.core.plan import FIT_STRATEGIES, Plan, with_lams
-from decenter.core.plan import plan as _base_plan
+from decenter.core.plan import decide as _base_plan
 from decenter.core.recenter import fit_target
 from decenter.families import find_rule
 from decenter.report.render import plural

@@ -3,12 +3,12 @@
 Examples
 --------
 >>> import pymc as pm
->>> from decenter.core.plan import plan
+>>> from decenter.core.plan import decide
 >>> from decenter.auto.pilot import pilot_draws
 >>> with pm.Model() as m:
 ...     tau = pm.HalfNormal("tau")
 ...     x = pm.Normal("x", 0, tau, shape=3)
->>> draws, info = pilot_draws(m, plan(m), random_seed=0, tune=50, draws=20)
+>>> draws, info = pilot_draws(m, decide(m), random_seed=0, tune=50, draws=20)
 >>> draws["x"].shape, info["gradients"] > 0
 ((40, 3), True)
 """

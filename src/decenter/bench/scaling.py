@@ -149,21 +149,21 @@ def logp_ratio(n: int = 100, size: int = 40, rounds: int = 15, evals: int = 200)
 
 def _transform(model: pm.Model) -> pm.Model:
     """``decenter.transform(model)`` (plan, then apply), from this pipeline level."""
-    from decenter.core.plan import plan
+    from decenter.core.plan import decide
     from decenter.core.rewrite import apply_plan
 
-    return apply_plan(model, plan(model))
+    return apply_plan(model, decide(model))
 
 
 def _one_size(n: int, size: int, repeats: int, verify: bool, progressbar: bool) -> dict:
-    from decenter.core.plan import plan
+    from decenter.core.plan import decide
     from decenter.verify import verify as verify_models
 
     row: dict[str, Any] = {"n": n}
     with stage(f"n={n}: build", progressbar):
         row["build"], model = time_call(lambda: wide_model(n, size), repeats)
     with stage(f"n={n}: plan", progressbar):
-        row["plan"], _ = time_call(lambda: plan(model), repeats)
+        row["plan"], _ = time_call(lambda: decide(model), repeats)
     with stage(f"n={n}: transform", progressbar):
         row["transform"], new = time_call(lambda: _transform(model), repeats)
     if verify:

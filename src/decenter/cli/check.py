@@ -79,7 +79,7 @@ def picture_plan(con, args, model, other, plan):
     if importlib.util.find_spec("matplotlib") is None:
         raise CliError('--plot needs matplotlib: pip install "decenter[plot]"')
     if plan is None:  # --against: the candidates of the original, whatever their lam
-        from decenter.core.plan import plan as make_plan
+        from decenter.core.plan import decide as make_plan
 
         plan = make_plan(model, strategy="noncentered")
     try:

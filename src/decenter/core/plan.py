@@ -55,7 +55,7 @@ from decenter.util.args import (  # noqa: F401  (check_model re-exported)
     var_names_arg,
 )
 
-__all__ = ["Decision", "Plan", "plan", "with_lams", "check_model", "STRATEGIES"]
+__all__ = ["Decision", "Plan", "decide", "with_lams", "check_model", "STRATEGIES"]
 
 
 @dataclass
@@ -224,7 +224,7 @@ def _unique_name(base: str, taken: set[str]) -> str:
     return f"{base}_{i}"
 
 
-def plan(
+def decide(
     model: pm.Model,
     var_names: Iterable[str | Variable] | None = None,
     *,
@@ -233,7 +233,9 @@ def plan(
     random_seed: RandomSeed = None,
     vars: Iterable[str] | None = None,
 ) -> Plan:
-    """Decide, for every free variable, whether to rewrite it and how centered to leave it.
+    """The data-free step of :func:`decenter.plan`: for every free variable, its candidate
+    rule and reason, and a lam from a fixed strategy (there is one ``plan``, the public one;
+    it calls this, then chooses lam from the data for ``"auto"`` and ``"pilot"``).
 
     Parameters
     ----------
@@ -252,7 +254,7 @@ def plan(
     include_loc_only : bool
         Also rewrite variables whose scale is constant but whose location is random.
     random_seed : optional
-        Unused at this level (kept so that both ``plan`` functions take the same arguments).
+        Unused at this level (kept so that it takes :func:`decenter.plan`'s arguments).
 
     Returns
     -------
@@ -266,10 +268,10 @@ def plan(
     ...     mu = pm.Normal("mu")
     ...     tau = pm.HalfNormal("tau")
     ...     theta = pm.Normal("theta", mu, tau, shape=8)
-    >>> from decenter.core.plan import plan
-    >>> plan(m)["theta"].new_name
+    >>> from decenter.core.plan import decide
+    >>> decide(m)["theta"].new_name
     'theta_offset'
-    >>> plan(m, var_names=[m["mu"]])["theta"].action
+    >>> decide(m, var_names=[m["mu"]])["theta"].action
     'keep'
     """
     check_model(model)
@@ -335,11 +337,11 @@ def with_lams(
     Examples
     --------
     >>> import pymc as pm
-    >>> from decenter.core.plan import plan, with_lams
+    >>> from decenter.core.plan import decide, with_lams
     >>> with pm.Model() as m:
     ...     tau = pm.HalfNormal("tau")
     ...     theta = pm.Normal("theta", 0, tau, shape=2)
-    >>> p = with_lams(m, plan(m), {"theta": [0.0, 1.0]}, "example")
+    >>> p = with_lams(m, decide(m), {"theta": [0.0, 1.0]}, "example")
     >>> p["theta"].lam.tolist(), p["theta"].new_name
     ([0.0, 1.0], 'theta_offset')
     """

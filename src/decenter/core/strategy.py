@@ -1,6 +1,6 @@
 """The ``strategy`` argument and the values of lam, checked before any decision is made.
 
-:func:`decenter.core.plan.plan` normalises ``strategy`` here once (a name, one lam for every
+:func:`decenter.core.plan.decide` normalises ``strategy`` here once (a name, one lam for every
 candidate, or a dict name -> lam) and checks every lam and unit it applies; the decisions
 themselves are made in :mod:`decenter.plan`.
 """
@@ -17,7 +17,7 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.basic import Variable
 
 #: Strategy names. "auto" (the default of decenter.plan/transform) and "pilot" choose lam
-#: from a fit of the model to its data: decenter.auto resolves them, then calls decenter.core.plan.plan.
+#: from a fit of the model to its data: decenter.auto resolves them, then calls decenter.core.plan.decide.
 STRATEGIES = ("auto", "pilot", "noncentered", "centered")
 FIT_STRATEGIES = ("auto", "pilot")
 #: Mode of a shape evaluation: plain Python, no compiler. PyTensor's default mode JIT-compiles
@@ -34,7 +34,7 @@ def _normalize_strategy(model: pm.Model, strategy: Any) -> Any:
         if strategy in FIT_STRATEGIES:
             raise ValueError(
                 f"strategy={strategy!r} fits the model to its data: call decenter.plan(model, "
-                f"strategy={strategy!r}) (decenter.auto.plan), not decenter.core.plan.plan"
+                f"strategy={strategy!r}) (decenter.auto.plan), not decenter.core.plan.decide"
             )
         return strategy
     if isinstance(strategy, Mapping):

@@ -30,7 +30,7 @@ import numpy as np
 import pymc as pm
 
 from decenter.core.plan import check_model
-from decenter.core.plan import plan as make_plan
+from decenter.core.plan import decide as make_plan
 from decenter.core.rewrite import apply_plan
 
 # One run's diagnostics and the verdict on two live in their own modules; users import them

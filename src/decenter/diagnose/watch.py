@@ -146,7 +146,7 @@ def suspects(model: pm.Model, p) -> dict[str, Any]:
     """The variables whose choice the divergences may point at, each with its non-centered
     decision: rewritten with lam > 0 somewhere, or candidates kept centered (not those the
     user left out with ``var_names``/``rewrite``)."""
-    from decenter.core.plan import plan as base_plan
+    from decenter.core.plan import decide as base_plan
 
     nc = base_plan(model, strategy="noncentered")
     out = {}

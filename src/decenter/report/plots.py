@@ -229,7 +229,7 @@ def figures(
         before, after = source.original.idata, source.transformed.idata
         plan = plan if plan is not None else source.plan
         if plan is None and source.original_model is not None:
-            from decenter.core.plan import plan as make_plan
+            from decenter.core.plan import decide as make_plan
 
             # the candidates, whatever lam a strategy would give them: the funnel is theirs
             plan = make_plan(source.original_model, strategy="noncentered")
