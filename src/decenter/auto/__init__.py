@@ -74,8 +74,8 @@ __all__ = [
 #: ``s_k`` of the default is the scale at the mode lowered by Z Laplace standard deviations
 #: of its log. A Gaussian in log-scale misses the left tail of a hierarchical scale's
 #: posterior (toward the funnel's neck), so Z = 2 (2.3 % Gaussian quantile) stands in for the
-#: pilot's empirical 10 % quantile; Z = 1.28 gave 11 divergences over 3 seeds on radon
-#: (non-centered: 0), Z = 2 gave 1 at the same ESS per gradient.
+#: pilot's empirical 10 % quantile: a scale chosen too high centers too much where the
+#: sampler meets the neck (the measurements: docs/auto.md, Z = 1.28 against Z = 2).
 Z = 2.0
 
 
