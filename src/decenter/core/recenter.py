@@ -10,7 +10,9 @@ the first pass's model, so it makes the first pass's choices (issue 31: a fixed 
 
 from __future__ import annotations
 
+import numpy as np
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 from pytensor.graph import graph_replace
 
@@ -54,6 +56,9 @@ def recentered(model: pm.Model, pairs: dict[str, str]) -> tuple[pm.Model, set[st
     >>> sorted(done), [v.name for v in m.free_RVs]
     (['theta'], ['mu', 'tau', 'theta'])
     """
+    pairs = {z: x for z, x in pairs.items() if z in _affine_pairs(model, pairs)}
+    if not pairs:
+        return model, set()
     with initvals_hidden(model):
         fgraph, memo = fgraph_from_model(model)
     # memo maps a Deterministic to its expression; the graph's output is the ModelDeterministic
@@ -79,6 +84,40 @@ def recentered(model: pm.Model, pairs: dict[str, str]) -> tuple[pm.Model, set[st
     order = [back.get(n, n) for n in model.named_vars if n not in done]
     reorder_model(new_model, order + [n for n in new_model.named_vars if n not in set(order)])
     return new_model, done
+
+
+def _affine_pairs(model: pm.Model, pairs: dict[str, str]) -> set[str]:
+    """The offsets whose Deterministic is affine in them, checked at the initial point: the
+    second difference along the offset and the midpoint rule vanish (a hand-written
+    ``x = exp(mu + s * x_offset)`` beside its ``x_offset`` is not decenter's and is left)."""
+    names, exprs = [], []
+    for z_name, x_name in pairs.items():
+        z = model[z_name]
+        rule = find_rule(z)
+        if type(rule) not in _AFFINE or rule.why_not(z) is not None:
+            continue
+        ls = rule.read(z)
+        loc = pt.zeros(()) if ls.loc is None else ls.loc
+        x_v, loc_v = model.replace_rvs_by_values([model[x_name], pt.as_tensor(loc)])
+        z_v = model.rvs_to_values[z]
+        at = [
+            graph_replace(x_v, {z_v: pt.cast(loc_v + k + 0 * z_v, z_v.dtype)})
+            for k in (0, 1, 2, 0.5)
+        ]
+        exprs += [at[2] - 2 * at[1] + at[0], at[3] - (at[0] + at[1]) / 2, at[1] - at[0]]
+        names.append(z_name)
+    if not names:
+        return set()
+    fn = pytensor.function(model.value_vars, exprs, on_unused_input="ignore", mode="FAST_COMPILE")
+    ip = model.initial_point(random_seed=0)
+    values = fn(**{v.name: ip[v.name] for v in model.value_vars})
+    ok = set()
+    for k, name in enumerate(names):
+        second, half, slope = (np.asarray(v, dtype=float) for v in values[3 * k : 3 * k + 3])
+        tol = 1e-6 * (1 + np.max(np.abs(slope), initial=0.0))
+        if np.all(np.isfinite(slope)) and max(np.max(np.abs(second)), np.max(np.abs(half))) <= tol:
+            ok.add(name)
+    return ok
 
 
 def _folded(z_var, x_var, name: str, dims):
