@@ -89,21 +89,20 @@ def find_terms(model: pm.Model, names: Iterable[str]) -> dict[str, list[Term]]:
     deps = _Deps(free)
     order = nx.DiGraph()
     found: dict[str, list[Term]] = {n: [] for n in names}
-    groups_of: dict[str, tuple[int, np.ndarray]] = {}
     for rv, name in wanted.items():
         occ = occurrences.get(rv)
         if occ is None or rv.type.ndim != 1:
             continue
-        groups, others, root = occ
+        groups, others = occ
         n_groups = _length(model, rv)
         if n_groups is None or groups.max(initial=-1) >= n_groups:
             continue
         first, seen = _firsts(groups, n_groups)
-        groups_of[name] = (id(root), groups)
+        crossed = _crossed_factors(groups, others, deps)
         for leaf in others:
             if rv in deps(leaf) or not deps(leaf):
                 continue  # a term of rv itself, or a constant: nothing to move
-            term = _term(leaf, groups, first, seen, free, set(wanted))
+            term = _term(leaf, groups, first, seen, free, set(wanted), crossed)
             if term is None:
                 continue
             used = deps(term.leaf if term.beta is None else term.beta) & set(wanted)
@@ -113,36 +112,39 @@ def find_terms(model: pm.Model, names: Iterable[str]) -> dict[str, list[Term]]:
                 continue  # u's shift already reads rv: moving this term would make a cycle
             order.add_edges_from((rv, u) for u in used)
             found[name].append(term)
-    return _uncrossed(found, groups_of)
-
-
-def _uncrossed(found, groups_of) -> dict[str, list[Term]]:
-    """Drop a shared term from every variable whose factor is crossed with another claimant's.
-
-    Nested factors can all take it (the finer one's shift reads the coarser one's total);
-    for crossed factors no assignment removes the ridge, and giving the intercept to one of
-    them moved it elsewhere (penicillin, the real suite: 0.65x), so it stays where it is.
-    """
-    claims: dict[object, list[str]] = {}
-    for name, terms in found.items():
-        for t in terms:
-            claims.setdefault(_key(t), []).append(name)
-    for key, names in claims.items():
-        for n in names:
-            if not all(_nested(groups_of[n], groups_of[k]) for k in names if k != n):
-                found[n] = [t for t in found[n] if _key(t) != key]
     return found
 
 
-def _key(t: Term) -> object:
-    return t.leaf if t.beta is None else (t.beta, t.cols)
+def _crossed_factors(groups: np.ndarray, others: list, deps) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The other group effects of the sum whose factor is crossed with ``groups`` (neither
+    refines the other), as (group per observation, first observation per group). A factor
+    is a random effect: a vector with random parameters, or an expression (a Deterministic);
+    a fixed effect (a free vector of constant parameters, as cbpp's period effects) is not.
+
+    A term one value per group of both stays where it is: for crossed factors no shift
+    removes the ridge, and giving penicillin's intercept to its plates made it 0.65x. Nested
+    factors can all take it (the finer one's shift reads the coarser one's total)."""
+    out = []
+    for leaf in others:
+        gather = _gather(leaf)
+        if gather is None or not _random_effect(gather[0], deps):
+            continue
+        h = gather[1]
+        if h.shape == groups.shape and not _nested(groups, h):
+            out.append((h, _firsts(h, int(h.max()) + 1)[0]))
+    return out
 
 
-def _nested(a: tuple[int, np.ndarray], b: tuple[int, np.ndarray]) -> bool:
+def _random_effect(v: Variable, deps) -> bool:
+    """A vector with random parameters, or an expression of several free variables (a
+    rewritten effect, ``sigma * offset``); not data (a predictor) nor a vector of constant
+    parameters (a fixed effect)."""
+    inner = deps(v)
+    return any(len(deps(r)) > 1 for r in inner) or len(inner) > 1
+
+
+def _nested(ga: np.ndarray, gb: np.ndarray) -> bool:
     """Whether one grouping refines the other on the same observations."""
-    (sum_a, ga), (sum_b, gb) = a, b
-    if sum_a != sum_b or ga.shape != gb.shape:
-        return False
     pairs = np.unique(np.stack([ga, gb]), axis=1).shape[1]
     return pairs in (np.unique(ga).size, np.unique(gb).size)
 
@@ -167,7 +169,7 @@ def shift(terms: list[Term], mapped: Callable[[Variable], Variable]) -> Variable
 
 def _occurrences(model: pm.Model, wanted: set) -> dict[Variable, tuple]:
     """For each wanted variable used in exactly one sum of the likelihoods: its group index
-    per observation, the other leaves of that sum, and the sum."""
+    per observation and the other leaves of that sum."""
     seen: dict[Variable, list] = {}
     for root in _sum_roots(model):
         leaves = _leaves(root)
@@ -176,7 +178,7 @@ def _occurrences(model: pm.Model, wanted: set) -> dict[Variable, tuple]:
             if hit is not None:
                 rv, groups = hit
                 others = [x for x in leaves if x is not leaf]
-                seen.setdefault(rv, []).append((groups, others, root))
+                seen.setdefault(rv, []).append((groups, others))
     return {rv: occ[0] for rv, occ in seen.items() if len(occ) == 1}
 
 
@@ -242,12 +244,14 @@ def _data(var: Variable) -> np.ndarray | None:
     return None
 
 
-def _term(leaf, groups, first, seen, free, wanted) -> Term | None:
+def _term(leaf, groups, first, seen, free, wanted, crossed) -> Term | None:
+    if any(_constant_within(leaf, h, f, free) for h, f in crossed):
+        return None  # a crossed factor could take it as well: it stays
     if _constant_within(leaf, groups, first, free):
         if leaf.type.ndim == 0 or all(leaf.type.broadcastable):
             return Term(_text(leaf), leaf)
         return Term(_text(leaf), leaf, first, seen)
-    return _columns(leaf, groups, first, free, wanted)
+    return _columns(leaf, groups, first, free, wanted, crossed)
 
 
 def _constant_within(var, groups, first, free, depth: int = 8) -> bool:
@@ -275,7 +279,7 @@ def _per_group(values: np.ndarray, groups: np.ndarray, first: np.ndarray) -> boo
     return bool(np.array_equal(values, values[first[groups]]))
 
 
-def _columns(leaf, groups, first, free, wanted) -> Term | None:
+def _columns(leaf, groups, first, free, wanted, crossed) -> Term | None:
     """The columns of ``X @ beta`` (X data) constant within groups, as one term."""
     node = leaf.owner
     if node is not None and isinstance(node.op, DimShuffle) and node.inputs[0].owner is not None:
@@ -292,7 +296,12 @@ def _columns(leaf, groups, first, free, wanted) -> Term | None:
         return None
     if b not in free or b in wanted or b.type.ndim != 1:
         return None  # a rewritten coefficient would be read before its own replacement
-    cols = tuple(j for j in range(data.shape[1]) if _per_group(data[:, j], groups, first))
+    cols = tuple(
+        j
+        for j in range(data.shape[1])
+        if _per_group(data[:, j], groups, first)
+        and not any(_per_group(data[:, j], h, f) for h, f in crossed)
+    )
     if not cols:
         return None
     text = f"{x.name or 'X'}[:, {_labels(cols)}] @ {b.name}[{_labels(cols)}]"
