@@ -47,7 +47,7 @@ from pytensor.tensor.subtensor import AdvancedSubtensor
 
 from decenter.core.exprtext import describe
 
-__all__ = ["Term", "annotate", "candidates", "find_terms", "shift"]
+__all__ = ["Term", "find_terms", "shift"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,55 +317,6 @@ def _text(leaf: Variable) -> str:
     if node is not None and isinstance(node.op, DimShuffle) and all(leaf.type.broadcastable):
         leaf = node.inputs[0]  # a broadcast scalar reads as the scalar
     return re.sub(r"array of shape \(\d+,\)", "data", describe(leaf))
-
-
-def annotate(model: pm.Model, decisions: list, center_kept: bool = True) -> None:
-    """Record on each partially centered decision the terms that move into its location
-    (``d.hoisted``, their texts) and say so in its reason. A variable left centered
-    (lam = 1 everywhere) that has terms to take is rewritten at lam = 1 around them
-    (``center_kept``; not under ``strategy="centered"``, which leaves the model as written)."""
-    for d in decisions:
-        d.hoisted = ()
-    names = candidates(model, decisions)
-    if not names:
-        return
-    by_name = {d.name: d for d in decisions}
-    for name, terms in find_terms(model, names).items():
-        d = by_name[name]
-        kept = center_kept and not d.rewrite and d.reason.endswith(LEFT_CENTERED)
-        if not terms or not (kept or (d.rewrite and d.lam is not None and np.max(d.lam) > 0)):
-            continue  # at lam = 0 the shift cancels
-        if kept:
-            d.action, d.lam, d.reason = "rewrite", 1.0, d.reason[: -len(LEFT_CENTERED)] + "centered"
-        d.hoisted = tuple(t.text for t in terms)
-        d.reason += f"; location includes {' + '.join(d.hoisted)} (one value per group)"
-
-
-#: how decenter.core.strategy ends the reason of a variable it keeps because lam = 1
-LEFT_CENTERED = "left centered"
-
-
-def candidates(model: pm.Model, decisions: list) -> list[str]:
-    """The hierarchical variables of an affine family with a location: those that may take
-    terms. It depends on the model only (not on lam), so the terms found when a plan is
-    made and when it is applied are the same (the crossed-factor rule looks at all of them)."""
-    from decenter.families import find_rule
-
-    out = []
-    for d in decisions:
-        if not d.scale_parents:
-            continue
-        rule = d.rule or find_rule(model[d.name])  # a plan read back from JSON has no rule
-        if rule is not None and _affine(rule):
-            out.append(d.name)
-    return out
-
-
-def _affine(rule) -> bool:
-    """x = loc + scale * z, element by element: the shift passes through the forward map."""
-    from decenter.families.rules import LocScaleRule, LogNormalRule
-
-    return isinstance(rule, LocScaleRule) and not isinstance(rule, LogNormalRule)
 
 
 def _firsts(groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray | None]:

@@ -24,7 +24,6 @@ from pytensor.graph.basic import Variable
 
 from decenter.core.fingerprint import fingerprint
 from decenter.core.graph import free_parents, model_graph
-from decenter.core.hoist import annotate
 from decenter.core.reasons import (
     _family_name,
     _guard_note,
@@ -43,6 +42,7 @@ from decenter.core.strategy import (  # noqa: F401  (FIT_STRATEGIES re-exported 
     _compact,
     _normalize_strategy,
     _static_shape,
+    annotate,
 )
 from decenter.families import Rule, default_transform, find_rule
 from decenter.families.guard import can_guard

@@ -25,8 +25,9 @@ from decenter._pymc import (
     reorder_model,
     toposort_replace,
 )
-from decenter.core.hoist import candidates, find_terms, shift
+from decenter.core.hoist import find_terms, shift
 from decenter.core.plan import Plan
+from decenter.core.strategy import candidates
 from decenter.families import LocScale, default_transform, find_rule
 from decenter.families.guard import guard_logp, guarded
 
