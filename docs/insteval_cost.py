@@ -39,36 +39,41 @@ def full():
     return model
 
 
-t = time.perf_counter()
-m = full()
-t_build = time.perf_counter() - t
-t = time.perf_counter()
-m.compile_logp()
-m.compile_dlogp()
-t_compile = time.perf_counter() - t
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-tracemalloc.start()
-t = time.perf_counter()
-p = decenter.plan(m, random_seed=0, progressbar=False)
-t_plan = time.perf_counter() - t
-_, peak = tracemalloc.get_traced_memory()
-tracemalloc.stop()
-t = time.perf_counter()
-new = decenter.transform(m, plan=p)
-t_apply = time.perf_counter() - t
-out = dict(
-    n_obs=int(m["y"].size.eval()) if hasattr(m["y"], "size") else None,
-    build=t_build,
-    compile_logp_dlogp=t_compile,
-    plan=t_plan,
-    steps=p.fit["steps"],
-    evaluations=p.fit["evaluations"],
-    dims=p.fit["dimensions"],
-    plan_peak_python_mb=peak / 2**20,
-    maxrss_mb_before_plan=rss0 / 1024,
-    maxrss_mb_after=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    apply_plan=t_apply,
-    lam={d.name: d.lam_summary() for d in p.rewrites},
-    kept=[d.name for d in p.decisions if d.reason.endswith("left centered")],
-)
-print(json.dumps(out, indent=1, default=str))
+def main() -> None:
+    t = time.perf_counter()
+    m = full()
+    t_build = time.perf_counter() - t
+    t = time.perf_counter()
+    m.compile_logp()
+    m.compile_dlogp()
+    t_compile = time.perf_counter() - t
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    t = time.perf_counter()
+    p = decenter.plan(m, random_seed=0, progressbar=False)
+    t_plan = time.perf_counter() - t
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    t = time.perf_counter()
+    decenter.transform(m, plan=p)
+    t_apply = time.perf_counter() - t
+    out = dict(
+        n_obs=int(m["y"].size.eval()) if hasattr(m["y"], "size") else None,
+        build=t_build,
+        compile_logp_dlogp=t_compile,
+        plan=t_plan,
+        steps=p.fit["steps"],
+        evaluations=p.fit["evaluations"],
+        dims=p.fit["dimensions"],
+        plan_peak_python_mb=peak / 2**20,
+        maxrss_mb_before_plan=rss0 / 1024,
+        maxrss_mb_after=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        apply_plan=t_apply,
+        lam={d.name: d.lam_summary() for d in p.rewrites},
+        kept=[d.name for d in p.decisions if d.reason.endswith("left centered")],
+    )
+    print(json.dumps(out, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -29,6 +29,7 @@ LEVELS = {
     "decenter.core.graph": 0,
     "decenter.core.positivity": 0,
     "decenter.core.exprtext": 0,
+    "decenter.core.hoist": 0,  # finds the terms; plan records them, rewrite applies them
     "decenter.report": 0,
     "decenter.report.render": 0,
     "decenter.report.notebook": 0,

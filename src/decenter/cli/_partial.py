@@ -70,7 +70,10 @@ def partial_texts(
     p0, p1 = printers
     loc = None if ls.loc is None or is_zero(ls.loc) else p0.text(ls.loc)  # Normal(0, s): no 0 * 0.5
     s = _term(p0.text(ls.scale), U)
-    m = None if loc is None else _term(loc, U)
+    # terms moved into the location (decenter.core.hoist): the offset is centered at loc + c
+    c = _free_name("c", d.name, taken) if getattr(d, "hoisted", ()) else None
+    shifted = loc if c is None else (c, ATOM) if loc is None else (f"{loc[0]} + {c}", 1)
+    m = None if shifted is None else _term(shifted, U)
     zero, one = L == "0", L == "1"
     # the offset: the new graph's draw, its location and scale written in lam and unit
     offset = after[d.new_name]
@@ -82,10 +85,15 @@ def partial_texts(
         overrides[new_ls.loc] = (loc_text, ATOM if zero else 2)
     with p1.overriding(overrides):
         dist = dist_text(p1, offset)
-    x = _forward(loc, p0.text(ls.scale), s, m, d.new_name, L, U)
+    x = _forward(loc, p0.text(ls.scale), s, m, d.new_name, L, U, c)
     if isinstance(rule, LogNormalRule):
         x = f"exp({x})"
-    return dist, x, _lam_text(d, lam_sym, unit_sym, L, U)
+    lines = [_lam_text(d, lam_sym, unit_sym, L, U)]
+    if c is not None:
+        lines.append(
+            f"    {c} = {' + '.join(d.hoisted)}, one value per {_one(d)} (moved into the location)"
+        )
+    return dist, x, "\n".join(line for line in lines if line) or None
 
 
 def _lam_text(d, lam_sym: str, unit_sym: str, L: str, U: str | None) -> str | None:
@@ -119,8 +127,9 @@ def _mv_texts(rv, eta: str, p0: Printer, L: str, U: str | None) -> tuple[str, st
     return dist, x if loc is None else f"{loc[0]} + {x}", a_line
 
 
-def _forward(loc, scale, s, m, eta: str, L: str, U: str | None) -> str:
-    """``loc + unit * (scale / unit) ** (1 - lam) * (eta - lam * loc / unit)``, simplified."""
+def _forward(loc, scale, s, m, eta: str, L: str, U: str | None, c: str | None = None) -> str:
+    """``loc + unit * (scale / unit) ** (1 - lam) * (eta - lam * loc / unit)``, simplified;
+    with terms ``c`` moved into the location, ``m`` is ``loc + c`` and ``loc`` stays."""
     if L == "0":
         term = f"{_wrap(scale, 2)} * {eta}"
         return term if loc is None else f"{loc[0]} + {term}"
@@ -130,9 +139,15 @@ def _forward(loc, scale, s, m, eta: str, L: str, U: str | None) -> str:
     if m is None:
         return " * ".join([*factors, eta])
     if L == "1" and U is None:
-        return eta  # loc + (x_offset - loc)
+        return eta if c is None else f"{eta} - {c}"  # loc + (x_offset - (loc + c))
     shift = _wrap(m, 2) if L == "1" else f"{L} * {_wrap(m, 2)}"
-    return f"{loc[0]} + {' * '.join([*factors, f'({eta} - {shift})'])}"
+    scaled = " * ".join([*factors, f"({eta} - {shift})"])
+    return scaled if loc is None else f"{loc[0]} + {scaled}"
+
+
+def _one(d) -> str:
+    """The group a variable has one element per (its first dim), for the line defining c."""
+    return d.dims[0] if d.dims else "element"
 
 
 def _term(text: tuple[str, int], unit: str | None) -> tuple[str, int]:

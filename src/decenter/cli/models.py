@@ -78,8 +78,8 @@ def model_lines(model, *, plan=None, original=None) -> list[str]:
         else:
             line = f"{name} = Data{suffix}"
         lines.append(line)
-        if lam_line:
-            lines.append(lam_line)
+        if lam_line:  # the lam line, and the moved terms' line (decenter.core.hoist)
+            lines.extend(lam_line.split("\n"))
     return lines
 
 

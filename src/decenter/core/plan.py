@@ -42,6 +42,7 @@ from decenter.core.strategy import (  # noqa: F401  (FIT_STRATEGIES re-exported 
     _compact,
     _normalize_strategy,
     _static_shape,
+    annotate,
 )
 from decenter.families import Rule, default_transform, find_rule
 from decenter.families.guard import can_guard
@@ -75,6 +76,8 @@ class Decision:
     #: scale, so that lam means the same whatever the units of the data (see decenter.auto)
     unit: Any = None
     guard: str | None = None  # the Potential of an unproven scale (decenter.families.guard)
+    #: terms of a likelihood moved into the location (decenter.core.hoist), as text
+    hoisted: tuple[str, ...] = ()
     #: the family's rule (decenter.families), found once when the plan is made; not part of
     #: the plan's JSON, its equality or its repr (None for a plan read back from JSON)
     rule: Any = field(default=None, repr=False, compare=False)
@@ -99,6 +102,7 @@ class Decision:
         variable, None where lam means nothing (not hierarchical)."""
         d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "rule"}
         d["dims"] = list(self.dims)
+        d["hoisted"] = list(self.hoisted)
         for key in ("lam", "unit"):
             value = getattr(self, key)
             d[key] = None if value is None else np.asarray(value, dtype=float).tolist()
@@ -304,6 +308,7 @@ def decide(
     result = Plan(decisions, strategy=strategy if isinstance(strategy, str) else "partial")
     result.fingerprint = fingerprint(model, graph, {d.name: d.family for d in decisions})
     _assign_lams(model, result, strategy)
+    annotate(model, result.decisions, center_kept=strategy != "centered")
     _name_offsets(model, result)
     return result
 
@@ -356,6 +361,7 @@ def with_lams(
             rv = model[d.name]
             rule = d.rule or find_rule(rv)  # a plan read back from JSON has no rule
             _apply_lam(d, rule, lam, shapes.get(d.name) or _static_shape(rv), source, unit)
+    annotate(model, result.decisions)
     _name_offsets(model, result)
     return result
 

@@ -25,8 +25,10 @@ from decenter._pymc import (
     reorder_model,
     toposort_replace,
 )
+from decenter.core.hoist import find_terms, shift
 from decenter.core.plan import Plan
-from decenter.families import default_transform, find_rule
+from decenter.core.strategy import candidates
+from decenter.families import LocScale, default_transform, find_rule
 from decenter.families.guard import guard_logp, guarded
 
 __all__ = ["apply_plan"]
@@ -69,9 +71,11 @@ def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
                 "Your model is unchanged; decenter.plan(model) still lists the candidates."
             ) from err
 
+    moved = _moved_terms(model, plan)
     replacements = []
     for d in plan.rewrites:
-        x, guard = _replacement(memo[model[d.name]], d)
+        c = shift(moved[d.name], memo.__getitem__) if moved.get(d.name) else None
+        x, guard = _replacement(memo[model[d.name]], d, c)
         replacements.append((memo[model[d.name]], x))
         if guard is not None:  # before the replacements, which then redirect it as well
             fgraph.add_output(model_potential(guard, d.guard), import_missing=True)
@@ -90,12 +94,36 @@ def apply_plan(model: pm.Model, plan: Plan) -> pm.Model:
     return new
 
 
-def _replacement(model_var: Variable, d) -> tuple[Variable, Variable | None]:
+def _moved_terms(model: pm.Model, plan: Plan) -> dict:
+    """The terms each decision moves into its location (decenter.core.hoist), found again on
+    the model; they must be the ones the plan names."""
+    hoisted = {d.name: d for d in plan.rewrites if d.hoisted}
+    if not hoisted:
+        return {}
+    found = find_terms(model, candidates(model, plan.decisions))
+    for name, d in hoisted.items():
+        texts = tuple(t.text for t in found.get(name, ()))
+        if texts != tuple(d.hoisted):
+            raise ValueError(
+                f"this plan moves {list(d.hoisted)} into {name!r}'s location, but in this model "
+                f"the terms are {list(texts)}: the plan was made for another model; make it again "
+                "with decenter.plan(model)"
+            )
+    return {name: found[name] for name in hoisted}
+
+
+def _replacement(
+    model_var: Variable, d, c: Variable | None = None
+) -> tuple[Variable, Variable | None]:
     """``ModelDeterministic(x)`` of the forward map of a new standardized free variable, and
-    the guard's log density when the plan asks for one (decenter.families.guard)."""
+    the guard's log density when the plan asks for one (decenter.families.guard). With terms
+    moved into the location (``c``), the new variable is centered at ``loc + c`` and ``x`` is
+    the forward map minus ``c``: a shift, exact for any ``c``."""
     rv = model_var.owner.inputs[0]
     rule = d.rule or find_rule(rv)  # a plan read back from JSON has no rule
     ls = rule.read(rv)
+    if c is not None:
+        ls = LocScale(ls.loc + c, ls.scale, ls.extra)
     guard = None
     if d.guard:
         ls, ok = guarded(rule, ls)
@@ -109,7 +137,8 @@ def _replacement(model_var: Variable, d) -> tuple[Variable, Variable | None]:
     # the value lives in the transformed space, whose shape may differ (ZeroSumTransform)
     value_type = eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
     eta_var = model_free_rv(eta, value_type(name=value_name), transform, d.new_name, *d.dims)
-    x = pt.cast(rule.forward(ls, eta_var, lam, unit), rv.dtype)
+    x = rule.forward(ls, eta_var, lam, unit)
+    x = pt.cast(x if c is None else x - c, rv.dtype)
     return model_deterministic(x, d.name, *d.dims), guard
 
 

@@ -16,6 +16,9 @@ import pymc as pm
 from pytensor.compile.mode import Mode
 from pytensor.graph.basic import Variable
 
+from decenter.core.hoist import find_terms
+from decenter.families import find_rule
+
 #: Strategy names. "auto" (the default of decenter.plan/transform) and "pilot" choose lam
 #: from a fit of the model to its data: decenter.auto resolves them, then calls decenter.core.plan.decide.
 STRATEGIES = ("auto", "pilot", "noncentered", "centered")
@@ -121,7 +124,7 @@ def _apply_lam(
     d.lam = d.unit = None
     if np.all(lam == 1):
         d.action = "keep"
-        d.reason += f"; lam = 1 ({source}): left centered"
+        d.reason += f"; lam = 1 ({source}): {LEFT_CENTERED}"
     elif not np.all(lam == 0):
         d.lam = lam if lam.ndim else float(lam)
         d.unit = None if unit is None or np.all(unit == 1) else _compact(unit)
@@ -131,3 +134,50 @@ def _compact(x: np.ndarray) -> float | np.ndarray:
     """A float if every element is the same, else the array."""
     x = np.asarray(x, dtype=float)
     return float(x.flat[0]) if x.size == 1 or np.ptp(x) == 0 else x
+
+
+def annotate(model: pm.Model, decisions: list, center_kept: bool = True) -> None:
+    """Record on each partially centered decision the terms that move into its location
+    (``d.hoisted``, their texts) and say so in its reason. A variable left centered
+    (lam = 1 everywhere) that has terms to take is rewritten at lam = 1 around them
+    (``center_kept``; not under ``strategy="centered"``, which leaves the model as written)."""
+    for d in decisions:
+        d.hoisted = ()
+    names = candidates(model, decisions)
+    if not names:
+        return
+    by_name = {d.name: d for d in decisions}
+    for name, terms in find_terms(model, names).items():
+        d = by_name[name]
+        kept = center_kept and not d.rewrite and d.reason.endswith(LEFT_CENTERED)
+        if not terms or not (kept or (d.rewrite and d.lam is not None and np.max(d.lam) > 0)):
+            continue  # at lam = 0 the shift cancels
+        if kept:
+            d.action, d.lam, d.reason = "rewrite", 1.0, d.reason[: -len(LEFT_CENTERED)] + "centered"
+        d.hoisted = tuple(t.text for t in terms)
+        d.reason += f"; location includes {' + '.join(d.hoisted)} (one value per group)"
+
+
+#: how decenter.core.strategy ends the reason of a variable it keeps because lam = 1
+LEFT_CENTERED = "left centered"
+
+
+def candidates(model: pm.Model, decisions: list) -> list[str]:
+    """The hierarchical variables of an affine family with a location: those that may take
+    terms. It depends on the model only (not on lam), so the terms found when a plan is
+    made and when it is applied are the same (the crossed-factor rule looks at all of them)."""
+    out = []
+    for d in decisions:
+        if not d.scale_parents:
+            continue
+        rule = d.rule or find_rule(model[d.name])  # a plan read back from JSON has no rule
+        if rule is not None and _affine(rule):
+            out.append(d.name)
+    return out
+
+
+def _affine(rule) -> bool:
+    """x = loc + scale * z, element by element: the shift passes through the forward map."""
+    from decenter.families.rules import LocScaleRule, LogNormalRule
+
+    return isinstance(rule, LocScaleRule) and not isinstance(rule, LogNormalRule)
