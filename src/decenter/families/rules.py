@@ -258,6 +258,7 @@ class ScaleRule(Rule):
     dist: Any = None
     scale_kw: str = "sigma"
     invert: bool = False  # the PyMC keyword is 1 / scale (a rate)
+    zero_loc: bool = False  # the op's first parameter is a location, rewritten only at 0
     extra_kws: tuple[str, ...] = ()
     has_loc: bool = False
     guardable: bool = True
@@ -265,13 +266,13 @@ class ScaleRule(Rule):
 
     def read(self, rv):
         *params, scale = rv.owner.op.dist_params(rv.owner)
-        if self.name == "HalfNormal":
+        if self.zero_loc:
             params = []  # its constant loc=0 (see check) is not a shape parameter
         return LocScale(None, scale, dict(zip(self.extra_kws, params, strict=True)))
 
     def why_not(self, rv):
-        if self.name == "HalfNormal" and not _is_const(rv.owner.op.dist_params(rv.owner)[0], 0):
-            return "HalfNormal with a non-zero location"
+        if self.zero_loc and not _is_const(rv.owner.op.dist_params(rv.owner)[0], 0):
+            return f"{self.name} with a non-zero location"
         return None
 
     def make(self, ls, loc, scale, size):
@@ -292,7 +293,7 @@ for _rule in [
     LocScaleRule("Logistic", pm.Logistic.rv_type, dist=pm.Logistic, scale_kw="s"),
     LocScaleRule("Gumbel", pm.Gumbel.rv_type, dist=pm.Gumbel, scale_kw="beta"),
     LogNormalRule("LogNormal", pm.LogNormal.rv_type, dist=pm.Normal),
-    ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal),
+    ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal, zero_loc=True),
     ScaleRule("HalfCauchy", pm.HalfCauchy.rv_type, dist=pm.HalfCauchy, scale_kw="beta"),
     ScaleRule("Exponential", pm.Exponential.rv_type, dist=pm.Exponential, scale_kw="scale"),
     ScaleRule("HalfStudentT", pm.HalfStudentT.rv_type, dist=pm.HalfStudentT, extra_kws=("nu",)),
