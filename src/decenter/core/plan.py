@@ -122,6 +122,11 @@ class Plan:
     def rewrites(self) -> list[Decision]:
         return [d for d in self.decisions if d.rewrite]
 
+    def rules(self, model: pm.Model) -> dict[str, Rule]:
+        """The rule of each rewritten variable: its decision's, found when the plan was made
+        (found again only for a plan read back from JSON, whose decisions carry none)."""
+        return {d.name: d.rule or find_rule(model[d.name]) for d in self.rewrites}
+
     @property
     def guard_notes(self) -> list[str]:  # a line naming the guarded variables, if any
         return _guard_note(self.rewrites)
