@@ -177,3 +177,21 @@ def test_a_plan_finds_each_rule_once(monkeypatch):
     callers.clear()
     decenter.transform(m, strategy="noncentered", progressbar=False)
     assert callers == ["_candidate"] * 7
+
+
+def test_offsets_are_named_once():
+    """decide names the offsets and guards; with_lams (the fit's lams) keeps the names."""
+    from decenter.core.plan import decide, with_lams
+
+    with pm.Model() as m:
+        s = pm.Normal("s", 1.0, 1.0)  # not provably positive: b is guarded
+        b = pm.Normal("b", 0.0, s, shape=2)
+        pm.Normal("theta_offset", b.sum(), 1.0)  # the offset's name is taken
+        tau = pm.HalfNormal("tau")
+        pm.Normal("theta", 0.0, tau, shape=2)
+    base = decide(m)
+    assert base["theta"].new_name == "theta_offset_1" and base["b"].guard == "b_guard"
+    base["theta"].new_name, base["b"].guard = "z", "g"
+    p = with_lams(m, base, {"theta": [0.0, 0.5], "b": [0.5, 0.5]}, "example")
+    assert (p["theta"].new_name, p["b"].new_name, p["b"].guard) == ("z", "b_offset", "g")
+    assert np.asarray(p["theta"].lam).tolist() == [0.0, 0.5]
