@@ -31,6 +31,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
 
+from decenter._pymc import LogTransform
 from decenter.families import Rule, find_rule
 
 __all__ = [
@@ -137,7 +138,7 @@ def _scale_expr(model: pm.Model, rv, rule=None) -> pt.TensorVariable:
     rule = find_rule(rv) if rule is None else rule
     ls = rule.read(rv)
     tr = model.rvs_to_transforms.get(rv)
-    if not rule.has_loc and getattr(tr, "name", None) == "log":
+    if not rule.has_loc and isinstance(tr, LogTransform):
         # scale family on a log transform: log x = log scale + log(standard draw)
         return pt.ones(rv.shape)
     return rule.value_scale(ls, rv, tr)
