@@ -157,10 +157,10 @@ def _fail_for(monkeypatch, name: str) -> None:
     """The fit cannot build the scale of ``name`` (as for a family it does not know)."""
     real = decenter.auto.curvature._scale_expr
 
-    def scale_expr(model, rv):
+    def scale_expr(model, rv, rule=None):
         if rv.name == name:
             raise NotImplementedError(f"no scale for {name}")
-        return real(model, rv)
+        return real(model, rv, rule)
 
     monkeypatch.setattr(decenter.auto.curvature, "_scale_expr", scale_expr)
 

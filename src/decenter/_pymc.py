@@ -26,13 +26,21 @@ from functools import cache
 import pymc as pm
 
 # PyMC 6.4: the ops of truncated variables and random walks, the base class of symbolic
-# random variables
-# (pymc/distributions/{continuous,distribution,timeseries,truncated}.py).
+# random variables (pymc/distributions/{continuous,distribution,timeseries,truncated}.py), and
+# the ops of families no rule reads a location and scale from, for the reason a plan gives
+# (pymc/distributions/{censored,custom,mixture}.py; a CustomDist's op is a subclass made per
+# distribution).
+from pymc.distributions.censored import CensoredRV  # noqa: F401  (re-exported)
 from pymc.distributions.continuous import TruncatedNormalRV  # noqa: F401  (re-exported)
+from pymc.distributions.custom import (  # noqa: F401  (re-exported)
+    CustomDistRV,
+    CustomSymbolicDistRV,
+)
 from pymc.distributions.distribution import (  # noqa: F401  (re-exported)
     Distribution,
     SymbolicRandomVariable,
 )
+from pymc.distributions.mixture import MixtureRV  # noqa: F401  (re-exported)
 
 # PyMC 6.4: the ops of LKJCholeskyCov (a private class: the function builds no Distribution)
 # and ZeroSumNormal (pymc/distributions/multivariate.py).

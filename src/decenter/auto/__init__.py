@@ -55,7 +55,6 @@ from decenter.auto.curvature import (
 from decenter.core.plan import FIT_STRATEGIES, Plan, with_lams
 from decenter.core.plan import decide as _base_plan
 from decenter.core.recenter import fit_target
-from decenter.families import find_rule
 from decenter.report.render import plural
 from decenter.util.progress import Ticker
 
@@ -244,7 +243,7 @@ def _laplace_lams(
     seconds = time.perf_counter() - t0
     fallback = {n: f"the fit could not handle it ({why})" for n, why in fit.failed.items()}
     names, infos, fallback = _finite(names, infos, fallback)
-    lams, units = _lams_and_units(model, names, infos)
+    lams, units = _lams_and_units(model, plan, names, infos)
     info = {
         "method": "laplace",
         "converged": True,
@@ -286,8 +285,9 @@ def _finite(names, infos: dict[str, Info], fallback: dict[str, str]):
     return kept, {n: infos[n] for n in kept}, fallback
 
 
-def _lams_and_units(model, names, infos: dict[str, Info]) -> tuple[dict, dict]:
-    lams = {n: _to_var_shape(model, n, infos[n].lam) for n in names}
+def _lams_and_units(model, plan: Plan, names, infos: dict[str, Info]) -> tuple[dict, dict]:
+    rules = plan.rules(model)
+    lams = {n: _to_var_shape(rules[n], infos[n].lam) for n in names}
     # partially centered in units of s_k: lam = I s^2 / (1 + I s^2) decouples the offset from
     # the scale and the location only where scale / s_k is about 1, whatever the data's units
     units = {n: _unit(infos[n].scale) for n in names}
@@ -307,12 +307,13 @@ def _pilot_lams(
 
     draws, pinfo = pilot_draws(model, plan, random_seed=random_seed, **pilot_settings)
     t0 = time.perf_counter()
-    fn = InformationFn(model, [d.name for d in plan.rewrites], random_seed=random_seed)
+    names = [d.name for d in plan.rewrites]
+    fn = InformationFn(model, names, random_seed=random_seed, rules=plan.rules(model))
     infos = fn(draws)
     t_curv = time.perf_counter() - t0
     fallback = {n: f"the fit could not handle it ({why})" for n, why in fn.failed.items()}
     names, infos, fallback = _finite(fn.names, infos, fallback)
-    lams, units = _lams_and_units(model, names, infos)
+    lams, units = _lams_and_units(model, plan, names, infos)
     notes = [
         f"pilot: {pinfo['sampler']} NUTS on the non-centered model, "
         f"{plural(pinfo['chains'], 'chain')} x ({pinfo['tune']} tune + "
@@ -357,8 +358,7 @@ def _summary(info: Info) -> str:
     return text
 
 
-def _to_var_shape(model: pm.Model, name: str, lam: np.ndarray) -> np.ndarray:
-    rule = find_rule(model[name])
+def _to_var_shape(rule, lam: np.ndarray) -> np.ndarray:
     if not rule.elementwise:
         return np.asarray(float(np.mean(lam)))
     return lam

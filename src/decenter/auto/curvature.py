@@ -31,7 +31,8 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
 
-from decenter.families import find_rule
+from decenter._pymc import LogTransform
+from decenter.families import Rule, find_rule
 
 __all__ = [
     "information",
@@ -119,24 +120,25 @@ def _term_users(terms, values) -> dict[int, list[int]]:
     return users
 
 
-def _curvature_and_scale(model: pm.Model, name: str, rest, value, shape, rng):
+def _curvature_and_scale(model: pm.Model, name: str, rest, value, shape, rng, rule=None):
     """-(diagonal Hessian) of ``rest`` in ``value``, and the candidate's prior scale on the
     model's values; an error if they cannot be built or do not pair up."""
     shape = tuple(int(d) for d in shape)
     out = -_diag_hessian(rest, value, shape, rng)
-    scale = model.replace_rvs_by_values([_scale_expr(model, model[name])])[0]
+    scale = model.replace_rvs_by_values([_scale_expr(model, model[name], rule)])[0]
     if scale.type.ndim != len(shape):
         raise ValueError(f"its scale has {scale.type.ndim} axes, its value {len(shape)}")
     return out, scale
 
 
-def _scale_expr(model: pm.Model, rv) -> pt.TensorVariable:
+def _scale_expr(model: pm.Model, rv, rule=None) -> pt.TensorVariable:
     """The prior scale of ``rv`` broadcast to the shape of its value (1 for scale families on a
-    log scale), so that ``I_k s_k**2`` pairs each value coordinate with its own scale."""
-    rule = find_rule(rv)
+    log scale), so that ``I_k s_k**2`` pairs each value coordinate with its own scale;
+    ``rule``: the variable's, if known (a plan's decisions carry it)."""
+    rule = find_rule(rv) if rule is None else rule
     ls = rule.read(rv)
     tr = model.rvs_to_transforms.get(rv)
-    if not rule.has_loc and getattr(tr, "name", None) == "log":
+    if not rule.has_loc and isinstance(tr, LogTransform):
         # scale family on a log transform: log x = log scale + log(standard draw)
         return pt.ones(rv.shape)
     return rule.value_scale(ls, rv, tr)
@@ -205,10 +207,11 @@ class InformationFn:
         names: Sequence[str],
         random_seed: int | None = None,
         shapes: Mapping[str, tuple[int, ...]] | None = None,
+        rules: Mapping[str, Rule] | None = None,
     ):
         """``shapes`` (optional): the candidates' value shapes by name, if known (else the
         model's initial point is computed for them: seconds on a model of hundreds of
-        variables)."""
+        variables); ``rules`` (optional): their rules by name (:meth:`Plan.rules`), if known."""
         rng = np.random.default_rng(random_seed)
         self.to_values = _to_values_fn(model)
         self.rvs = rvs = list(model.free_RVs)
@@ -236,7 +239,10 @@ class InformationFn:
             mine = [weighted[j] for j in users.get(i, []) if j != i]
             rest = pt.add(*mine) if mine else pt.zeros(())
             try:
-                out, scale = _curvature_and_scale(model, name, rest, values[i], shapes[name], rng)
+                rule = (rules or {}).get(name)
+                out, scale = _curvature_and_scale(
+                    model, name, rest, values[i], shapes[name], rng, rule
+                )
             except Exception as err:  # this variable only: it falls back, the others are fitted
                 self.failed[name] = f"{type(err).__name__}: {err}"
                 continue

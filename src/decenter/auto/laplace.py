@@ -276,7 +276,7 @@ def _build(model: pm.Model, plan: Plan, names: list[str]):
         d.name: tuple(np.shape(ip[ncp.rvs_to_values[ncp[d.new_name]].name]))
         for d in ncp_plan.rewrites
     }
-    info_fn = InformationFn(model, names, random_seed=0, shapes=shapes)
+    info_fn = InformationFn(model, names, random_seed=0, shapes=shapes, rules=plan.rules(model))
     # without the candidates the curvature cannot handle: they fall back, alone
     f_obj, f_rest, x, orig, blocks, deps = _compile(model, ncp, info_fn.names, ip)
     comps = [np.concatenate([blocks[i] for i in c]) for c in components(ncp, deps)]

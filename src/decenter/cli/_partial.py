@@ -37,7 +37,7 @@ from decenter.families import (
     SkewNormalRule,
     find_rule,
 )
-from decenter.families.rules import MvNormalRule
+from decenter.families.multivariate import MvNormalRule
 
 __all__ = ["partial_texts", "lam_line"]
 

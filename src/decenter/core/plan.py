@@ -126,6 +126,11 @@ class Plan:
     def rewrites(self) -> list[Decision]:
         return [d for d in self.decisions if d.rewrite]
 
+    def rules(self, model: pm.Model) -> dict[str, Rule]:
+        """The rule of each rewritten variable: its decision's, found when the plan was made
+        (found again only for a plan read back from JSON, whose decisions carry none)."""
+        return {d.name: d.rule or find_rule(model[d.name]) for d in self.rewrites}
+
     @property
     def guard_notes(self) -> list[str]:  # a line naming the guarded variables, if any
         return _guard_note(self.rewrites)
@@ -315,12 +320,17 @@ def decide(
 
 def _name_offsets(model: pm.Model, result: Plan) -> None:
     """The standardized variable of ``x`` is ``x_offset`` whatever its lam (``x_offset_1``, ...
-    if the model already has that name), so names do not change with the data or the seed."""
-    taken = set(model.named_vars)
+    if the model already has that name), so names do not change with the data or the seed.
+    Named once: a decision that has its names (a copy made by :func:`with_lams`) keeps them."""
+    named = [n for d in result.rewrites for n in (d.new_name, d.guard) if n]
+    taken = {*model.named_vars, *named}
     for d in result.rewrites:  # and the guard's Potential (see decenter.families.guard)
-        d.new_name = _unique_name(d.name + "_offset", taken)
-        d.guard = None if d.guard is None else _unique_name(d.name + "_guard", {*taken, d.new_name})
-        taken.update((d.new_name, d.guard))
+        if d.new_name is None:
+            d.new_name = _unique_name(d.name + "_offset", taken)
+            taken.add(d.new_name)
+        if d.guard == "":  # to be guarded, not yet named
+            d.guard = _unique_name(d.name + "_guard", taken)
+            taken.add(d.guard)
     for d in result.decisions:
         d.guard = d.guard if d.rewrite else None
 

@@ -13,9 +13,19 @@ import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 
-from decenter._pymc import dist_name
+from decenter._pymc import CensoredRV, CustomDistRV, CustomSymbolicDistRV, MixtureRV, dist_name
 from decenter.core.positivity import describe, scale_problem
-from decenter.families import Rule, find_rule
+from decenter.families import Rule, find_rule, refusal
+
+# the families no rule can read a location and scale from, and why
+_NO_RULE = [
+    (CensoredRV, "Censored: the censoring bounds do not commute with a location-scale map"),
+    (MixtureRV, "Mixture: a mixture has no single location and scale"),
+    (
+        (CustomDistRV, CustomSymbolicDistRV),
+        "CustomDist: decenter cannot read a location and scale from user code",
+    ),
+]
 
 
 def _words(names: list[str]) -> str:
@@ -32,26 +42,11 @@ def _family_name(rv: Variable) -> str:
 
 
 def _unsupported_reason(rv: Variable) -> str:
-    op = rv.owner.op
-    cls = type(op).__name__
-    if cls == "TruncatedRV":
-        base = str(getattr(op.base_rv_op, "name", None) or "this base").removesuffix("_rv")
-        return (
-            f"Truncated {base}: only continuous location-scale and scale bases (Normal, StudentT, "
-            "HalfNormal, ...) are rewritten; the bounds of other bases do not move with a scale"
-        )
-    if cls == "RandomWalkRV":
-        return (
-            "RandomWalk: rewritten only with location-scale innovations (Normal, StudentT, "
-            "MvNormal, ...) and an unconstrained init_dist (one value holds init and offsets)"
-        )
-    for key, why in [
-        ("Censored", "Censored: the censoring bounds do not commute with a location-scale map"),
-        ("Mixture", "Mixture: a mixture has no single location and scale"),
-        ("CustomDist", "CustomDist: decenter cannot read a location and scale from user code"),
-        ("CustomSymbolic", "CustomDist: decenter cannot read a location and scale from user code"),
-    ]:
-        if key in cls:
+    why = refusal(rv)  # a rule registered for this op type says why it does not match
+    if why is not None:
+        return why
+    for op_types, why in _NO_RULE:
+        if isinstance(rv.owner.op, op_types):
             return why
     return f"no rewrite rule for {_family_name(rv)} (see decenter.families)"
 

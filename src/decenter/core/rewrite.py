@@ -28,8 +28,8 @@ from decenter._pymc import (
 from decenter.core.hoist import find_terms, shift
 from decenter.core.plan import Plan
 from decenter.core.strategy import candidates
-from decenter.families import LocScale, default_transform, find_rule
-from decenter.families.guard import guard_logp, guarded
+from decenter.families import default_transform, find_rule
+from decenter.families.guard import guard_logp
 
 __all__ = ["apply_plan"]
 
@@ -121,25 +121,18 @@ def _replacement(
     the forward map minus ``c``: a shift, exact for any ``c``."""
     rv = model_var.owner.inputs[0]
     rule = d.rule or find_rule(rv)  # a plan read back from JSON has no rule
-    ls = rule.read(rv)
-    if c is not None:
-        ls = LocScale(ls.loc + c, ls.scale, ls.extra)
-    guard = None
-    if d.guard:
-        ls, ok = guarded(rule, ls)
-        guard = guard_logp(ok)
     lam = None if d.lam is None else pt.as_tensor(np.asarray(d.lam, dtype=rv.dtype))
     unit = None if d.unit is None else pt.as_tensor(np.asarray(d.unit, dtype=rv.dtype))
-    eta = rule.standard(rv, ls, lam, unit)
+    new = rule.rewrite(rv, lam, unit, guard=bool(d.guard), shift=c)
+    eta = new.eta
     eta.name = d.new_name
     transform = default_transform(eta)
     value_name = d.new_name if transform is None else get_transformed_name(d.new_name, transform)
     # the value lives in the transformed space, whose shape may differ (ZeroSumTransform)
     value_type = eta.type if transform is None else transform.forward(eta, *eta.owner.inputs).type
     eta_var = model_free_rv(eta, value_type(name=value_name), transform, d.new_name, *d.dims)
-    x = rule.forward(ls, eta_var, lam, unit)
-    x = pt.cast(x if c is None else x - c, rv.dtype)
-    return model_deterministic(x, d.name, *d.dims), guard
+    x = pt.cast(new.forward(eta_var), rv.dtype)
+    return model_deterministic(x, d.name, *d.dims), None if new.ok is None else guard_logp(new.ok)
 
 
 def _restore_order(old: pm.Model, new: pm.Model, plan: Plan) -> None:

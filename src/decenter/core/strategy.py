@@ -171,13 +171,6 @@ def candidates(model: pm.Model, decisions: list) -> list[str]:
         if not d.scale_parents:
             continue
         rule = d.rule or find_rule(model[d.name])  # a plan read back from JSON has no rule
-        if rule is not None and _affine(rule):
+        if rule is not None and rule.affine and rule.has_loc and rule.elementwise:
             out.append(d.name)
     return out
-
-
-def _affine(rule) -> bool:
-    """x = loc + scale * z, element by element: the shift passes through the forward map."""
-    from decenter.families.rules import LocScaleRule, LogNormalRule
-
-    return isinstance(rule, LocScaleRule) and not isinstance(rule, LogNormalRule)

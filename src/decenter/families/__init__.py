@@ -22,33 +22,40 @@ Examples
 """
 
 from decenter.families.composite import AR1Rule, RandomWalkRule, TruncatedRule, standard_walk
+from decenter.families.multivariate import MvNormalRule, ZeroSumNormalRule
 from decenter.families.rules import (
     RULES,
     LocScale,
     LocScaleRule,
     LogNormalRule,
+    Replacement,
     Rule,
     ScaleRule,
     SkewNormalRule,
     default_transform,
     find_rule,
     full_size,
+    refusal,
     register,
 )
 
 __all__ = [
     "LocScale",
+    "Replacement",
     "Rule",
     "LocScaleRule",
     "LogNormalRule",
     "ScaleRule",
     "SkewNormalRule",
+    "MvNormalRule",
+    "ZeroSumNormalRule",
     "TruncatedRule",
     "RandomWalkRule",
     "AR1Rule",
     "standard_walk",
     "register",
     "find_rule",
+    "refusal",
     "default_transform",
     "full_size",
     "RULES",

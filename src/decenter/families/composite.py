@@ -52,10 +52,7 @@ from decenter._pymc import (
 )
 from decenter.families.rules import (
     LocScale,
-    LocScaleRule,
     Rule,
-    ScaleRule,
-    SkewNormalRule,
     default_transform,
     find_rule,
     full_size,
@@ -64,13 +61,11 @@ from decenter.families.rules import (
 
 __all__ = ["TruncatedRule", "RandomWalkRule", "AR1Rule", "standard_walk"]
 
-# rules whose forward map is affine, x = loc + scale * eta (not LogNormal: exp)
-AFFINE = (LocScaleRule, SkewNormalRule, ScaleRule)
-
 
 def _affine_rule(rv: Variable) -> Rule | None:
+    """The rule of ``rv`` if its forward map is ``loc + scale * eta`` (not LogNormal's exp)."""
     rule = find_rule(rv)
-    if type(rule) in AFFINE and rule.why_not(rv) is None:
+    if rule is not None and rule.affine and rule.why_not(rv) is None:
         return rule
     return None
 
@@ -109,6 +104,10 @@ class TruncatedRule(Rule):
 
     elementwise: bool = False
 
+    @property
+    def op_types(self):
+        return (TruncatedRV, TruncatedNormalRV)
+
     def matches(self, rv):
         op = rv.owner.op if rv.owner is not None else None
         if isinstance(op, TruncatedNormalRV):
@@ -116,6 +115,14 @@ class TruncatedRule(Rule):
         if not isinstance(op, TruncatedRV) or rv.type.dtype.startswith("int"):
             return False
         return _affine_rule(_truncated_parts(rv)[0]) is not None
+
+    def why_no_match(self, rv):
+        base_op = getattr(rv.owner.op, "base_rv_op", None)
+        base = str(getattr(base_op, "name", None) or "this base").removesuffix("_rv")
+        return (
+            f"Truncated {base}: only continuous location-scale and scale bases (Normal, StudentT, "
+            "HalfNormal, ...) are rewritten; the bounds of other bases do not move with a scale"
+        )
 
     def read(self, rv):
         base, lower, upper, size = _truncated_parts(rv)
@@ -177,9 +184,15 @@ class RandomWalkRule(Rule):
             return False
         init, innov, _ = rv.owner.inputs
         rule = find_rule(innov)
-        ok = type(rule) in AFFINE or getattr(rule, "covariance", False)
+        ok = rule is not None and (rule.affine or rule.covariance)
         # the standardized walk holds init and offsets in one unconstrained value
         return ok and rule.why_not(innov) is None and default_transform(init) is None
+
+    def why_no_match(self, rv):
+        return (
+            "RandomWalk: rewritten only with location-scale innovations (Normal, StudentT, "
+            "MvNormal, ...) and an unconstrained init_dist (one value holds init and offsets)"
+        )
 
     def read(self, rv):
         init, innov, steps = rv.owner.inputs

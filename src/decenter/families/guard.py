@@ -36,7 +36,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytensor.tensor as pt
@@ -44,46 +44,37 @@ from pytensor.graph.basic import Constant, Variable, equal_computations
 from pytensor.scalar import Switch
 from pytensor.tensor.elemwise import Elemwise
 
-from decenter.families.rules import (
-    LocScale,
-    LocScaleRule,
-    LogNormalRule,
-    MvNormalRule,
-    Rule,
-    ScaleRule,
-    SkewNormalRule,
-    ZeroSumNormalRule,
-)
-
-__all__ = ["can_guard", "guarded", "guard_logp", "safe_input", "guard_test"]
-
-# rules whose forward map and standard draw read the scale only through ``ls.scale`` (or, for
-# MvNormal, the Cholesky factor): a safe scale there guards the whole rewrite
-_GUARDABLE = (LocScaleRule, SkewNormalRule, LogNormalRule, ScaleRule, ZeroSumNormalRule)
+__all__ = [
+    "can_guard",
+    "guarded",
+    "guard_logp",
+    "safe_scale",
+    "safe_chol",
+    "safe_input",
+    "guard_test",
+]
 
 
-def can_guard(rule: Rule) -> bool:
-    """True when a rewrite by ``rule`` can carry a guard (see the module docstring)."""
-    return type(rule) in (*_GUARDABLE, MvNormalRule)
+def can_guard(rule: Any) -> bool:
+    """True when a rewrite by ``rule`` can carry a guard (see the module docstring): its
+    forward map and standard draw read the scale only through ``ls.scale`` (or, for MvNormal,
+    the Cholesky factor), so a safe scale there guards the whole rewrite."""
+    return rule.guardable
 
 
-def guarded(rule: Rule, ls: LocScale) -> tuple[LocScale, Variable]:
+def guarded(rule: Any, ls: Any) -> tuple[Any, Variable]:
     """``ls`` with a safe scale (MvNormal: a safe Cholesky factor in ``extra["chol"]``), and
-    the scalar ``ok``: the original's scale is valid everywhere."""
-    if isinstance(rule, MvNormalRule):
-        safe, ok = _safe_chol(pt.linalg.cholesky(ls.scale, lower=True))  # NaN where it fails
-        return replace(ls, extra={**ls.extra, "chol": safe}), ok
-    safe, good = _safe_scale(ls.scale)
-    return replace(ls, scale=safe), pt.all(good)
+    the scalar ``ok``: the original's scale is valid everywhere (``rule.guarded``)."""
+    return rule.guarded(ls)
 
 
-def _safe_scale(scale: Variable) -> tuple[Variable, Variable]:
+def safe_scale(scale: Variable) -> tuple[Variable, Variable]:
     """``switch(good, scale, 1)`` and ``good``, elementwise: ``scale`` > 0 and finite."""
     good = (scale > 0) & pt.isfinite(scale)
     return pt.switch(good, scale, np.array(1.0, dtype=scale.dtype)), good
 
 
-def _safe_chol(chol: Variable) -> tuple[Variable, Variable]:
+def safe_chol(chol: Variable) -> tuple[Variable, Variable]:
     """``switch(ok, chol, I)`` and ``ok``: the factor is finite with a positive diagonal."""
     diag = pt.diagonal(chol, axis1=-2, axis2=-1)
     ok = pt.all(pt.isfinite(chol)) & pt.all(diag > 0)
@@ -106,7 +97,7 @@ def safe_input(var: Variable) -> Variable | None:
     Examples
     --------
     >>> s = pt.scalar("s")
-    >>> safe, _ = _safe_scale(s)
+    >>> safe, _ = safe_scale(s)
     >>> safe_input(safe) is s, safe_input(s * 2)
     (True, None)
     """
@@ -115,7 +106,7 @@ def safe_input(var: Variable) -> Variable | None:
     x = var.owner.inputs[1]
     if not _is_float(x):
         return None
-    if _same(var, _safe_scale(x)[0]) or (x.ndim >= 2 and _same(var, _safe_chol(x)[0])):
+    if _same(var, safe_scale(x)[0]) or (x.ndim >= 2 and _same(var, safe_chol(x)[0])):
         return x
     return None
 
@@ -127,16 +118,16 @@ def guard_test(var: Variable) -> tuple[str, Variable] | None:
     Examples
     --------
     >>> s = pt.vector("s")
-    >>> guard_test(guard_logp(pt.all(_safe_scale(s)[1])))[0]
+    >>> guard_test(guard_logp(pt.all(safe_scale(s)[1])))[0]
     'scale'
     """
     if not _is_switch(var) or not all(isinstance(x, Constant) for x in var.owner.inputs[1:]):
         return None
     ok = var.owner.inputs[0]
     for x in filter(_is_float, _ancestors(ok, depth=6)):
-        if _same(var, guard_logp(pt.all(_safe_scale(x)[1]))):
+        if _same(var, guard_logp(pt.all(safe_scale(x)[1]))):
             return "scale", x
-        if x.ndim >= 2 and _same(var, guard_logp(_safe_chol(x)[1])):
+        if x.ndim >= 2 and _same(var, guard_logp(safe_chol(x)[1])):
             return "chol", x
     return None
 

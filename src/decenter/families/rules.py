@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,8 +14,20 @@ from pytensor.tensor.exceptions import NotScalarConstantError
 
 from decenter._pymc import default_value_transform as _default_transform
 from decenter._pymc import infer_rv_shape, rv_size_is_none
+from decenter.families.guard import safe_scale
+from decenter.families.registry import RULES, find_rule, refusal, register
 
-__all__ = ["LocScale", "Rule", "LocScaleRule", "ScaleRule", "register", "find_rule", "RULES"]
+__all__ = [
+    "LocScale",
+    "Replacement",
+    "Rule",
+    "LocScaleRule",
+    "ScaleRule",
+    "register",
+    "find_rule",
+    "refusal",
+    "RULES",
+]
 
 
 @dataclass
@@ -27,8 +40,29 @@ class LocScale:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """What :meth:`Rule.rewrite` gives: the new standardized variable and the map back.
+
+    ``forward(eta_var)`` is ``x`` from (the model variable made of) ``eta``; ``ok`` is the
+    guard's scalar test (the original's scale is valid everywhere), None when unguarded.
+    """
+
+    eta: Variable
+    forward: Callable[[Variable], Variable]
+    ok: Variable | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
-    """Base rule: subclasses say how to read, standardize and map one family."""
+    """Base rule: subclasses say how to read, standardize and map one family.
+
+    The contract (as NumPyro's reparameterizers and PyTensor's node rewriters): a rule is
+    found by its op's type (:func:`find_rule`, :attr:`op_types`), says :meth:`why_not` it
+    cannot rewrite a variable (and :meth:`why_no_match` why a variable of its op type is not
+    of its family), and gives the :meth:`rewrite`. What is specific to a family (a covariance
+    for a scale, centering as a whole) is said by the rule, so the modules that use rules
+    never test a family's name.
+    """
 
     name: str
     rv_type: type
@@ -36,8 +70,18 @@ class Rule:
     elementwise: bool = True  # False: lam 0 or 1 for the whole variable (ZeroSumNormal)
     #: the scale read is a covariance matrix (MvNormal): proven or guarded positive definite
     covariance: bool = False
+    #: a rewrite can carry a guard (:meth:`guarded`; decenter.families.guard)
+    guardable: bool = False
+    #: the forward map is ``loc + scale * eta`` (truncations and random walks build on these)
+    affine: bool = False
+
+    @property
+    def op_types(self) -> tuple[type, ...]:
+        """The op types under which :func:`register` files the rule."""
+        return (self.rv_type,)
 
     def matches(self, rv: Variable) -> bool:
+        """Is ``rv`` (whose op is of one of :attr:`op_types`) of the family."""
         return rv.owner is not None and type(rv.owner.op) is self.rv_type
 
     def read(self, rv: Variable) -> LocScale:
@@ -50,6 +94,37 @@ class Rule:
     def why_not(self, rv: Variable) -> str | None:
         """Why this variable cannot be rewritten by the rule, or None."""
         return None
+
+    def why_no_match(self, rv: Variable) -> str | None:
+        """Why a variable of the rule's op type is not of its family (:func:`refusal`)."""
+        return None
+
+    def rewrite(
+        self, rv: Variable, lam=None, unit=None, guard: bool = False, shift=None
+    ) -> Replacement:
+        """The rewrite of ``rv``: the standardized variable and the forward map (:meth:`standard`,
+        :meth:`forward`), with ``guard`` on a safe scale and its test (decenter.families.guard).
+        ``shift`` (affine rules with a location): terms moved into the location
+        (decenter.core.hoist); the offset is centered at ``loc + shift`` and the map subtracts
+        it again."""
+        ls, ok = self.read(rv), None
+        if guard:
+            ls, ok = self.guarded(ls)
+        if shift is None:
+            return Replacement(
+                self.standard(rv, ls, lam, unit), lambda v: self.forward(ls, v, lam, unit), ok
+            )
+        ls = replace(ls, loc=ls.loc + shift)
+        eta = self.standard(rv, ls, lam, unit)
+        return Replacement(eta, lambda v: self.forward(ls, v, lam, unit) - shift, ok)
+
+    def guarded(self, ls: LocScale) -> tuple[LocScale, Variable]:
+        """``ls`` with a safe scale, and the scalar test that the original's scale is valid
+        (for :attr:`guardable` rules, whose maps read the scale only through ``ls.scale``)."""
+        if not self.guardable:
+            raise NotImplementedError(f"a rewrite by the {self.name} rule cannot carry a guard")
+        safe, good = safe_scale(ls.scale)
+        return replace(ls, scale=safe), pt.all(good)
 
     def value_scale(self, ls: LocScale, rv: Variable, transform=None) -> Variable:
         """The prior scale of each coordinate of the value (what the default's fit pairs with
@@ -150,6 +225,8 @@ def _is_const(x: Variable, value: float) -> bool:
 class LocScaleRule(Rule):
     """Families ``D(loc, scale, *extra)`` whose PyTensor op takes ``(*extra, loc, scale)``."""
 
+    guardable: bool = True
+    affine: bool = True
     dist: Any = None  # the PyMC distribution to build the standard draw
     loc_kw: str = "mu"
     scale_kw: str = "sigma"
@@ -178,6 +255,8 @@ class SkewNormalRule(LocScaleRule):
 class LogNormalRule(LocScaleRule):
     """LogNormal: the Normal rewrite inside exp."""
 
+    affine: bool = False
+
     def forward(self, ls, eta, lam, unit=None):
         return pt.exp(super().forward(ls, eta, lam, unit))
 
@@ -189,129 +268,26 @@ class ScaleRule(Rule):
     dist: Any = None
     scale_kw: str = "sigma"
     invert: bool = False  # the PyMC keyword is 1 / scale (a rate)
+    zero_loc: bool = False  # the op's first parameter is a location, rewritten only at 0
     extra_kws: tuple[str, ...] = ()
     has_loc: bool = False
+    guardable: bool = True
+    affine: bool = True
 
     def read(self, rv):
         *params, scale = rv.owner.op.dist_params(rv.owner)
-        if self.name == "HalfNormal":
+        if self.zero_loc:
             params = []  # its constant loc=0 (see check) is not a shape parameter
         return LocScale(None, scale, dict(zip(self.extra_kws, params, strict=True)))
 
     def why_not(self, rv):
-        if self.name == "HalfNormal" and not _is_const(rv.owner.op.dist_params(rv.owner)[0], 0):
-            return "HalfNormal with a non-zero location"
+        if self.zero_loc and not _is_const(rv.owner.op.dist_params(rv.owner)[0], 0):
+            return f"{self.name} with a non-zero location"
         return None
 
     def make(self, ls, loc, scale, size):
         kw = 1 / scale if self.invert else scale
         return self.dist.dist(**{self.scale_kw: kw}, **ls.extra, size=size)
-
-
-@dataclass(frozen=True)
-class MvNormalRule(Rule):
-    """MvNormal given cov or chol: ``x = mu + L w``, ``L = cholesky(cov)``, w iid Normal(0, 1).
-
-    Partially centered element by element on the conditional scales: given the elements
-    before it, ``x_j`` is Normal with scale ``L_jj`` around ``mu_j + sum_i<j L_ji w_i``, and it
-    is partially centered there as the elementwise families are (``lam_j``, ``unit``). The
-    offset is then ``eta ~ MvNormal(lam mu / unit, chol=A)`` with ``A = diag((L_jj / unit) **
-    lam_j) + (lam_j / unit) * (strictly lower part of L)`` and ``x = mu + L A^-1 (eta - lam mu
-    / unit)``: lam = 1 is the original (``A = L``), lam = 0 the whitened ``x = mu + L w``
-    (``A = I``), a triangular map in between.
-    """
-
-    covariance: bool = True
-
-    def read(self, rv):
-        mu, cov = rv.owner.op.dist_params(rv.owner)
-        return LocScale(mu, cov)
-
-    def value_scale(self, ls, rv, transform=None):
-        """The standard deviations ``sqrt(diag(cov))`` (an MvNormal's value has no transform)."""
-        return pt.broadcast_to(pt.sqrt(pt.diagonal(ls.scale, axis1=-2, axis2=-1)), rv.shape)
-
-    def standard(self, rv, ls, lam, unit=None):
-        size = full_size(rv)
-        if size is None:  # size given: batch size plus the support length
-            size = (*tuple(rv.owner.op.size_param(rv.owner)), ls.loc.shape[-1])
-        if lam is None:
-            return pm.Normal.dist(0.0, 1.0, size=size)
-        chol, tri = self._factors(ls, lam, unit)
-        lam_per_unit, _ = _unit_terms(lam, unit)
-        return pm.MvNormal.dist(pt.broadcast_to(lam_per_unit * ls.loc, size), chol=tri)
-
-    def forward(self, ls, eta, lam, unit=None):
-        if lam is None:
-            return ls.loc + pt.matmul(self._chol(ls), eta[..., None])[..., 0]
-        chol, tri = self._factors(ls, lam, unit)
-        lam_per_unit, _ = _unit_terms(lam, unit)
-        w = pt.linalg.solve_triangular(tri, (eta - lam_per_unit * ls.loc)[..., None], lower=True)
-        return ls.loc + pt.matmul(chol, w)[..., 0]
-
-    @staticmethod
-    def _chol(ls):
-        chol = ls.extra.get("chol")  # a guarded rewrite's factor (decenter.families.guard)
-        return pt.linalg.cholesky(ls.scale, lower=True) if chol is None else chol
-
-    def _factors(self, ls, lam, unit):
-        """``L`` and the offset's Cholesky factor ``A`` (see the class docstring)."""
-        chol = self._chol(ls)
-        lam_per_unit, _ = _unit_terms(lam, unit)
-        k = chol.shape[-1]
-        diag = _power(pt.diagonal(chol, axis1=-2, axis2=-1), lam, unit)
-        eye = pt.eye(k, dtype=chol.dtype)
-        strict = pt.tril(chol, -1) if chol.ndim == 2 else chol * pt.tril(pt.ones((k, k)), -1)
-        return chol, diag[..., None] * eye + pt.as_tensor(lam_per_unit)[..., None] * strict
-
-
-@dataclass(frozen=True)
-class ZeroSumNormalRule(Rule):
-    """ZeroSumNormal: ``x = sigma * ZeroSumNormal(1)``; a scale family with zero-sum axes."""
-
-    has_loc: bool = False
-    elementwise: bool = False
-
-    def read(self, rv):
-        sigma, support_shape = rv.owner.op.dist_params(rv.owner)
-        return LocScale(None, sigma, {"support_shape": support_shape})
-
-    def value_scale(self, ls, rv, transform=None):
-        """sigma in the zero-sum subspace: the value (and the rewrite's offset) lives in an
-        orthonormal basis with one coordinate fewer per zero-sum axis, where the prior is
-        N(0, sigma**2) per coordinate and sigma is constant along those axes."""
-        scale = pt.broadcast_to(ls.scale, rv.shape)
-        return scale[(..., *[slice(1, None)] * rv.owner.op.ndim_supp)]
-
-    def standard(self, rv, ls, lam, unit=None):
-        if lam is not None:
-            raise ValueError("ZeroSumNormal supports lam = 0 or 1 only")
-        op = rv.owner.op
-        # a unit scale of the scale's shape that does not refer to the scale (ones_like would
-        # leave a second(sigma, 1) behind, and the offset would look hierarchical again)
-        shape = ls.scale.type.shape
-        if all(s is not None for s in shape):
-            unit = pt.constant(np.ones(shape, dtype=ls.scale.dtype))
-        else:
-            unit = pt.ones(tuple(ls.scale.shape), dtype=ls.scale.dtype)  # shape-only use
-        return type(op).rv_op(unit, ls.extra["support_shape"], size=op.size_param(rv.owner))
-
-
-RULES: list[Rule] = []
-
-
-def register(rule: Rule) -> Rule:
-    """Add a rule to the registry (a later rule for the same op type wins)."""
-    RULES.insert(0, rule)
-    return rule
-
-
-def find_rule(rv: Variable) -> Rule | None:
-    """The rule for this random variable's family, or None."""
-    for rule in RULES:
-        if rule.matches(rv):
-            return rule
-    return None
 
 
 def default_transform(rv: Variable):
@@ -327,9 +303,7 @@ for _rule in [
     LocScaleRule("Logistic", pm.Logistic.rv_type, dist=pm.Logistic, scale_kw="s"),
     LocScaleRule("Gumbel", pm.Gumbel.rv_type, dist=pm.Gumbel, scale_kw="beta"),
     LogNormalRule("LogNormal", pm.LogNormal.rv_type, dist=pm.Normal),
-    MvNormalRule("MvNormal", pm.MvNormal.rv_type),
-    ZeroSumNormalRule("ZeroSumNormal", pm.ZeroSumNormal.rv_type),
-    ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal),
+    ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal, zero_loc=True),
     ScaleRule("HalfCauchy", pm.HalfCauchy.rv_type, dist=pm.HalfCauchy, scale_kw="beta"),
     ScaleRule("Exponential", pm.Exponential.rv_type, dist=pm.Exponential, scale_kw="scale"),
     ScaleRule("HalfStudentT", pm.HalfStudentT.rv_type, dist=pm.HalfStudentT, extra_kws=("nu",)),

@@ -1,0 +1,115 @@
+"""Multivariate families: MvNormal (a covariance for a scale) and ZeroSumNormal (zero-sum axes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from decenter.families.guard import safe_chol
+from decenter.families.registry import register
+from decenter.families.rules import LocScale, Rule, _power, _unit_terms, full_size
+
+__all__ = ["MvNormalRule", "ZeroSumNormalRule"]
+
+
+@dataclass(frozen=True)
+class MvNormalRule(Rule):
+    """MvNormal given cov or chol: ``x = mu + L w``, ``L = cholesky(cov)``, w iid Normal(0, 1).
+
+    Partially centered element by element on the conditional scales: given the elements
+    before it, ``x_j`` is Normal with scale ``L_jj`` around ``mu_j + sum_i<j L_ji w_i``, and it
+    is partially centered there as the elementwise families are (``lam_j``, ``unit``). The
+    offset is then ``eta ~ MvNormal(lam mu / unit, chol=A)`` with ``A = diag((L_jj / unit) **
+    lam_j) + (lam_j / unit) * (strictly lower part of L)`` and ``x = mu + L A^-1 (eta - lam mu
+    / unit)``: lam = 1 is the original (``A = L``), lam = 0 the whitened ``x = mu + L w``
+    (``A = I``), a triangular map in between.
+    """
+
+    covariance: bool = True
+    guardable: bool = True
+
+    def read(self, rv):
+        mu, cov = rv.owner.op.dist_params(rv.owner)
+        return LocScale(mu, cov)
+
+    def guarded(self, ls):
+        """A safe Cholesky factor in ``extra["chol"]``, and the test that the factor exists."""
+        safe, ok = safe_chol(pt.linalg.cholesky(ls.scale, lower=True))  # NaN where it fails
+        return replace(ls, extra={**ls.extra, "chol": safe}), ok
+
+    def value_scale(self, ls, rv, transform=None):
+        """The standard deviations ``sqrt(diag(cov))`` (an MvNormal's value has no transform)."""
+        return pt.broadcast_to(pt.sqrt(pt.diagonal(ls.scale, axis1=-2, axis2=-1)), rv.shape)
+
+    def standard(self, rv, ls, lam, unit=None):
+        size = full_size(rv)
+        if size is None:  # size given: batch size plus the support length
+            size = (*tuple(rv.owner.op.size_param(rv.owner)), ls.loc.shape[-1])
+        if lam is None:
+            return pm.Normal.dist(0.0, 1.0, size=size)
+        chol, tri = self._factors(ls, lam, unit)
+        lam_per_unit, _ = _unit_terms(lam, unit)
+        return pm.MvNormal.dist(pt.broadcast_to(lam_per_unit * ls.loc, size), chol=tri)
+
+    def forward(self, ls, eta, lam, unit=None):
+        if lam is None:
+            return ls.loc + pt.matmul(self._chol(ls), eta[..., None])[..., 0]
+        chol, tri = self._factors(ls, lam, unit)
+        lam_per_unit, _ = _unit_terms(lam, unit)
+        w = pt.linalg.solve_triangular(tri, (eta - lam_per_unit * ls.loc)[..., None], lower=True)
+        return ls.loc + pt.matmul(chol, w)[..., 0]
+
+    @staticmethod
+    def _chol(ls):
+        chol = ls.extra.get("chol")  # a guarded rewrite's factor (decenter.families.guard)
+        return pt.linalg.cholesky(ls.scale, lower=True) if chol is None else chol
+
+    def _factors(self, ls, lam, unit):
+        """``L`` and the offset's Cholesky factor ``A`` (see the class docstring)."""
+        chol = self._chol(ls)
+        lam_per_unit, _ = _unit_terms(lam, unit)
+        k = chol.shape[-1]
+        diag = _power(pt.diagonal(chol, axis1=-2, axis2=-1), lam, unit)
+        eye = pt.eye(k, dtype=chol.dtype)
+        strict = pt.tril(chol, -1) if chol.ndim == 2 else chol * pt.tril(pt.ones((k, k)), -1)
+        return chol, diag[..., None] * eye + pt.as_tensor(lam_per_unit)[..., None] * strict
+
+
+@dataclass(frozen=True)
+class ZeroSumNormalRule(Rule):
+    """ZeroSumNormal: ``x = sigma * ZeroSumNormal(1)``; a scale family with zero-sum axes."""
+
+    has_loc: bool = False
+    elementwise: bool = False
+    guardable: bool = True
+
+    def read(self, rv):
+        sigma, support_shape = rv.owner.op.dist_params(rv.owner)
+        return LocScale(None, sigma, {"support_shape": support_shape})
+
+    def value_scale(self, ls, rv, transform=None):
+        """sigma in the zero-sum subspace: the value (and the rewrite's offset) lives in an
+        orthonormal basis with one coordinate fewer per zero-sum axis, where the prior is
+        N(0, sigma**2) per coordinate and sigma is constant along those axes."""
+        scale = pt.broadcast_to(ls.scale, rv.shape)
+        return scale[(..., *[slice(1, None)] * rv.owner.op.ndim_supp)]
+
+    def standard(self, rv, ls, lam, unit=None):
+        if lam is not None:
+            raise ValueError("ZeroSumNormal supports lam = 0 or 1 only")
+        op = rv.owner.op
+        # a unit scale of the scale's shape that does not refer to the scale (ones_like would
+        # leave a second(sigma, 1) behind, and the offset would look hierarchical again)
+        shape = ls.scale.type.shape
+        if all(s is not None for s in shape):
+            unit = pt.constant(np.ones(shape, dtype=ls.scale.dtype))
+        else:
+            unit = pt.ones(tuple(ls.scale.shape), dtype=ls.scale.dtype)  # shape-only use
+        return type(op).rv_op(unit, ls.extra["support_shape"], size=op.size_param(rv.owner))
+
+
+register(MvNormalRule("MvNormal", pm.MvNormal.rv_type))
+register(ZeroSumNormalRule("ZeroSumNormal", pm.ZeroSumNormal.rv_type))
