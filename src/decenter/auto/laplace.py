@@ -105,14 +105,15 @@ def noncentered_plan(model: pm.Model, plan: Plan) -> Plan:
     return Plan(decisions, strategy="noncentered", fingerprint=plan.fingerprint)
 
 
-def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict):
+def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict, rules=None):
     """Objective+grad, map to the original constrained values, and the candidates' log scales.
 
     The objective is the non-centered log density minus ``0.5 * sum log(1 + s_k**2 I_k)``,
     the log-determinant of the offsets' curvature: with it the mode in the hyperparameters is
     that of their (Laplace) marginal, not of the joint density, whose mode over-estimates
     every hierarchical scale (the offsets' prior then pays nothing for a large scale).
-    ``I_k`` is an input, held fixed during one optimisation; ``ip`` is ncp's initial point.
+    ``I_k`` is an input, held fixed during one optimisation; ``ip`` is ncp's initial point;
+    ``rules``: the candidates' rules from the plan, so that none is looked up again.
     """
     values = ncp.value_vars
     orig = [rv.name for rv in model.free_RVs]
@@ -120,7 +121,9 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict):
     # the candidates' prior scales, written on the original RVs, re-expressed on ncp's values
     holders = {rv: rv.type(name=rv.name) for rv in model.free_RVs}
     scales = graph_replace(
-        [pt.log(_scale_expr(model, model[n])) for n in names], holders, strict=False
+        [pt.log(_scale_expr(model, model[n], (rules or {}).get(n))) for n in names],
+        holders,
+        strict=False,
     )
     scales = graph_replace(
         scales, dict(zip(holders.values(), orig_exprs, strict=True)), strict=False
@@ -276,9 +279,10 @@ def _build(model: pm.Model, plan: Plan, names: list[str]):
         d.name: tuple(np.shape(ip[ncp.rvs_to_values[ncp[d.new_name]].name]))
         for d in ncp_plan.rewrites
     }
-    info_fn = InformationFn(model, names, random_seed=0, shapes=shapes, rules=plan.rules(model))
+    rules = plan.rules(model)
+    info_fn = InformationFn(model, names, random_seed=0, shapes=shapes, rules=rules)
     # without the candidates the curvature cannot handle: they fall back, alone
-    f_obj, f_rest, x, orig, blocks, deps = _compile(model, ncp, info_fn.names, ip)
+    f_obj, f_rest, x, orig, blocks, deps = _compile(model, ncp, info_fn.names, ip, rules)
     comps = [np.concatenate([blocks[i] for i in c]) for c in components(ncp, deps)]
     return info_fn, f_obj, f_rest, x, orig, blocks, deps, comps
 
