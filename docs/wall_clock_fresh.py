@@ -11,11 +11,16 @@ tune, 2 cores. Imports are not timed; everything after them is (PyTensor's and n
 on-disk caches are warm, as on any machine after the first run). Prints the median seconds
 (range) and their ratio, then the min bulk ESS over the original free variables (every
 element) per second of each process, and the ratio of those ESS/s (median over the
-repetitions; each repetition is a seed, the same for both).
+repetitions; each repetition is a seed, the same for both), and where the seconds went:
+the median seconds of each step (``fit``: decenter's choice; ``rewrite``; ``pm checks``:
+``pm.sample``'s step assignment, a gradient of the model's log density per variable;
+``nutpie compile``; ``nutpie sample``; ``rest``: everything else, decenter's watch and
+record and PyMC's post-processing included).
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -39,6 +44,7 @@ def _child(name: str, how: str, seed: int) -> None:
 
     model = REAL_SUITE[name]()
     nc = decenter.transform(REAL_SUITE[name](), strategy="noncentered")
+    steps = _timed_steps()
     t = time.perf_counter()
     if how == "decenter.sample":
         idata = decenter.sample(model, nuts_sampler="nutpie", random_seed=seed, **KW)
@@ -47,13 +53,49 @@ def _child(name: str, how: str, seed: int) -> None:
     seconds = time.perf_counter() - t
     names = [rv.name for rv in model.free_RVs]
     ess = az.ess(idata.posterior.to_dataset()[names], method="bulk")
-    print(seconds, min(float(np.nanmin(ess[n].values)) for n in names))
+    steps["rest"] = seconds - sum(steps.values())
+    print(seconds, min(float(np.nanmin(ess[n].values)) for n in names), json.dumps(steps))
+
+
+def _timed_steps() -> dict[str, float]:
+    """Time the steps of the call by wrapping the functions that do them (where looked up at
+    call time: attributes of their modules)."""
+    import nutpie
+    import pymc.sampling.mcmc
+
+    import decenter.auto
+    import decenter.core.rewrite
+
+    steps: dict[str, float] = {}
+    where = [
+        (decenter.auto, "plan", "fit"),
+        (decenter.core.rewrite, "apply_plan", "rewrite"),
+        (pymc.sampling.mcmc, "assign_step_methods", "pm checks"),
+        (nutpie, "compile_pymc_model", "nutpie compile"),
+        (nutpie, "sample", "nutpie sample"),
+    ]
+    for module, attr, key in where:
+        steps[key] = 0.0
+        setattr(module, attr, _timer(getattr(module, attr), key, steps))
+    return steps
+
+
+def _timer(f, key, steps):
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return f(*args, **kwargs)
+        finally:
+            steps[key] += time.perf_counter() - t
+
+    return timed
 
 
 def main(names: list[str], reps: int, first_seed: int = 1) -> None:
     for name in names:
         times: dict[str, list[float]] = {"decenter.sample": [], "pm.sample NC": []}
         ess_per_s: dict[str, list[float]] = {how: [] for how in times}
+        split: dict[str, list[dict]] = {how: [] for how in times}
         for rep in range(reps):
             for how, runs in times.items():
                 out = subprocess.run(
@@ -62,7 +104,9 @@ def main(names: list[str], reps: int, first_seed: int = 1) -> None:
                     text=True,
                     check=True,
                 )
-                seconds, ess = map(float, out.stdout.strip().splitlines()[-1].split())
+                seconds, ess, steps = out.stdout.strip().splitlines()[-1].split(" ", 2)
+                seconds, ess = float(seconds), float(ess)
+                split[how].append(json.loads(steps))
                 runs.append(seconds)
                 ess_per_s[how].append(ess / seconds)
         med = {how: float(np.median(runs)) for how, runs in times.items()}
@@ -82,6 +126,9 @@ def main(names: list[str], reps: int, first_seed: int = 1) -> None:
             + " / ".join(f"{r:.2f}" for r in per_seed)
             + f" (median {np.median(per_seed):.2f})"
         )
+        for how, runs in split.items():
+            cells = [f"{k} {np.median([r[k] for r in runs]):.2f}" for k in runs[0]]
+            print(f"{name} {how} seconds: " + ", ".join(cells))
 
 
 if __name__ == "__main__":
