@@ -20,6 +20,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 from pytensor.graph.basic import Constant, Variable
 from pytensor.tensor.elemwise import DimShuffle
@@ -42,9 +44,19 @@ from decenter._pymc import (
     dist_name,
 )
 from decenter.cli._patterns import is_transpose_of, reciprocal_input, strip_expand
-from decenter.cli._printer import Printer
 
 __all__ = ["dist_text"]
+
+
+class Printer(Protocol):
+    """What the text of a distribution needs of :class:`decenter.cli._printer.Printer` (which
+    imports this module for the distributions inside formulas)."""
+
+    overrides: dict
+
+    def expr(self, var: Variable) -> str: ...
+
+    def wrap(self, var: Variable, min_prec: int) -> str: ...
 
 
 def dist_text(p: Printer, rv: Variable) -> str:

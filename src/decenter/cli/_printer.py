@@ -50,6 +50,7 @@ from pytensor.tensor.subtensor import (
 from pytensor.tensor.type_other import NoneTypeT
 
 from decenter._pymc import LKJCholeskyCovRV
+from decenter.cli._dists import dist_text
 from decenter.cli._patterns import (
     const_text,
     is_gram,
@@ -171,9 +172,7 @@ class Printer:
         if isinstance(op, _TRANSPARENT):
             return self._transparent(op, inputs)
         if getattr(op, "ndim_supp", None) is not None and var.name is None:
-            from decenter.cli._dists import dist_text  # an unnamed .dist() inside a formula
-
-            return dist_text(self, var), ATOM
+            return dist_text(self, var), ATOM  # an unnamed .dist() inside a formula
         if isinstance(op, Elemwise):
             return self._known(var) or self._elemwise(op.scalar_op, inputs)
         if isinstance(op, DimShuffle):

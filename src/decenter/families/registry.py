@@ -7,12 +7,22 @@ under the variable's op type (then its base classes), not every rule in turn.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pytensor.graph.basic import Variable
 
-if TYPE_CHECKING:
-    from decenter.families.rules import Rule
+
+class Rule(Protocol):
+    """What the registry needs of a rule (:class:`decenter.families.rules.Rule`, which imports
+    this module to register itself)."""
+
+    @property
+    def op_types(self) -> tuple[type, ...]: ...
+
+    def matches(self, rv: Variable) -> bool: ...
+
+    def why_no_match(self, rv: Variable) -> str | None: ...
+
 
 __all__ = ["RULES", "register", "find_rule", "refusal"]
 
