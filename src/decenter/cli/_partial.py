@@ -71,7 +71,7 @@ def partial_texts(
     loc = None if ls.loc is None or is_zero(ls.loc) else p0.text(ls.loc)  # Normal(0, s): no 0 * 0.5
     s = _term(p0.text(ls.scale), U)
     # terms moved into the location (decenter.core.hoist): the offset is centered at loc + c
-    c = _free_name("c", d.name, taken) if getattr(d, "hoisted", ()) else None
+    c = _free_name("c", d.name, taken) if d.hoisted else None
     shifted = loc if c is None else (c, ATOM) if loc is None else (f"{loc[0]} + {c}", 1)
     m = None if shifted is None else _term(shifted, U)
     zero, one = L == "0", L == "1"

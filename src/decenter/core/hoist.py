@@ -29,7 +29,7 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
@@ -67,7 +67,9 @@ class Term:
     cols: tuple[int, ...] = ()
 
 
-def find_terms(model: pm.Model, names: Iterable[str]) -> dict[str, list[Term]]:
+def find_terms(
+    model: pm.Model, names: Iterable[str], shapes: Mapping[str, tuple] | None = None
+) -> dict[str, list[Term]]:
     """For each named free variable, the terms that can move into its location (maybe none).
 
     A variable qualifies when it enters exactly one sum of one likelihood, as ``u[g]`` with
@@ -76,7 +78,8 @@ def find_terms(model: pm.Model, names: Iterable[str]) -> dict[str, list[Term]]:
     the parameters (checked on the graph and the data: scalars, data constant within groups,
     ``v[h]`` with ``h`` constant within groups, elementwise combinations of those), when it
     does not depend on ``u``, and when moving it creates no cycle between variables. Of a
-    data-matrix product ``X @ beta``, the columns constant within groups move.
+    data-matrix product ``X @ beta``, the columns constant within groups move. ``shapes``:
+    the variables' shapes where known (a plan's), so that none is evaluated.
 
     A term that variables of crossed factors could each take stays where it is; nested
     factors all take it (the finer one's shift then reads the coarser one's total: the
@@ -94,7 +97,7 @@ def find_terms(model: pm.Model, names: Iterable[str]) -> dict[str, list[Term]]:
         if occ is None or rv.type.ndim != 1:
             continue
         groups, others = occ
-        n_groups = _length(model, rv)
+        n_groups = _length(rv, (shapes or {}).get(name))
         if n_groups is None or groups.max(initial=-1) >= n_groups:
             continue
         first, seen = _firsts(groups, n_groups)
@@ -282,10 +285,9 @@ def _per_group(values: np.ndarray, groups: np.ndarray, first: np.ndarray) -> boo
 def _columns(leaf, groups, first, free, wanted, crossed) -> Term | None:
     """The columns of ``X @ beta`` (X data) constant within groups, as one term."""
     node = leaf.owner
+    # PyTensor writes a matrix-vector product as squeeze(dot(X, b[:, None]))
     if node is not None and isinstance(node.op, DimShuffle) and node.inputs[0].owner is not None:
-        node = node.inputs[
-            0
-        ].owner  # PyTensor writes a matrix-vector dot as squeeze(dot(X, b[:, None]))
+        node = node.inputs[0].owner
     if node is None or not isinstance(getattr(node.op, "core_op", node.op), Dot):
         return None  # x @ b is a Blockwise of Dot
     x, b = node.inputs
@@ -329,7 +331,9 @@ def _firsts(groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray |
     return first, (None if has.all() else has.astype(float))
 
 
-def _length(model: pm.Model, rv: Variable) -> int | None:
+def _length(rv: Variable, shape: tuple | None) -> int | None:
+    if shape:
+        return int(shape[0])
     if rv.type.shape[0] is not None:
         return int(rv.type.shape[0])
     try:

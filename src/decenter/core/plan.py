@@ -37,6 +37,7 @@ from decenter.core.strategy import (  # noqa: F401  (FIT_STRATEGIES re-exported 
     FIT_STRATEGIES,
     STRATEGIES,
     _apply_lam,
+    _assign_lams,
     _check_lam,
     _check_unit,
     _compact,
@@ -125,6 +126,12 @@ class Plan:
     @property
     def rewrites(self) -> list[Decision]:
         return [d for d in self.decisions if d.rewrite]
+
+    @property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each variable's shape, as recorded when the plan was made (empty for a plan read
+        back from JSON)."""
+        return {v.name: v.shape for v in self.fingerprint}
 
     def rules(self, model: pm.Model) -> dict[str, Rule]:
         """The rule of each rewritten variable: its decision's, found when the plan was made
@@ -312,8 +319,8 @@ def decide(
 
     result = Plan(decisions, strategy=strategy if isinstance(strategy, str) else "partial")
     result.fingerprint = fingerprint(model, graph, {d.name: d.family for d in decisions})
-    _assign_lams(model, result, strategy)
-    annotate(model, result.decisions, center_kept=strategy != "centered")
+    centered = _assign_lams(model, result, strategy)
+    annotate(model, result, centered)
     _name_offsets(model, result)
     return result
 
@@ -361,38 +368,18 @@ def with_lams(
     ([0.0, 1.0], 'theta_offset')
     """
     units = units or {}
-    shapes = {v.name: v.shape for v in base.fingerprint}  # known: no shape evaluated again
+    shapes = base.shapes  # known: no shape evaluated again
     result = Plan([copy.copy(d) for d in base.decisions], strategy=source, notes=list(base.notes))
     result.fingerprint = base.fingerprint
+    centered = set()
     for d in result.rewrites:
         if d.name in lams:
             lam = _check_lam(lams[d.name], f"lam of {d.name!r}")
             unit = _check_unit(units.get(d.name), d.name)
             rv = model[d.name]
             rule = d.rule or find_rule(rv)  # a plan read back from JSON has no rule
-            _apply_lam(d, rule, lam, shapes.get(d.name) or _static_shape(rv), source, unit)
-    annotate(model, result.decisions)
+            if _apply_lam(d, rule, lam, shapes.get(d.name) or _static_shape(rv), source, unit):
+                centered.add(d.name)
+    annotate(model, result, centered)
     _name_offsets(model, result)
     return result
-
-
-def _assign_lams(model, result: Plan, strategy: Any) -> None:
-    if strategy == "noncentered":
-        return
-    if strategy == "centered":
-        for d in result.rewrites:
-            d.action, d.reason = "keep", d.reason + "; strategy='centered'"
-        return
-    if isinstance(strategy, dict):
-        lams, source = strategy, "strategy dict"
-        candidates = {d.name for d in result.rewrites}
-        for name in lams:
-            if name not in candidates:
-                why = result[name].reason
-                result.notes.append(f"strategy: {name!r} is kept ({why}); its lam is ignored")
-    else:
-        lams, source = {d.name: np.asarray(strategy) for d in result.rewrites}, "strategy"
-    for d in list(result.rewrites):
-        if d.name in lams:
-            lam = np.asarray(lams[d.name], dtype=float)
-            _apply_lam(d, d.rule, lam, _static_shape(model[d.name]), source)

@@ -100,7 +100,7 @@ def _moved_terms(model: pm.Model, plan: Plan) -> dict:
     hoisted = {d.name: d for d in plan.rewrites if d.hoisted}
     if not hoisted:
         return {}
-    found = find_terms(model, candidates(model, plan.decisions))
+    found = find_terms(model, candidates(model, plan.decisions), plan.shapes)
     for name, d in hoisted.items():
         texts = tuple(t.text for t in found.get(name, ()))
         if texts != tuple(d.hoisted):

@@ -101,6 +101,10 @@ def _static_shape(rv: Variable) -> tuple[int, ...] | None:
     return None
 
 
+#: how decenter.core.strategy ends the reason of a variable it keeps because lam = 1
+LEFT_CENTERED = "left centered"
+
+
 def _apply_lam(
     d: Any,
     rule: Any,
@@ -108,8 +112,9 @@ def _apply_lam(
     shape: tuple[int, ...] | None,
     source: str,
     unit: np.ndarray | None = None,
-) -> None:
-    """Set the :class:`decenter.core.plan.Decision`'s lam (and unit) for its rule: all zeros -> None (non-centered), all ones -> keep."""
+) -> bool:
+    """Set the :class:`decenter.core.plan.Decision`'s lam (and unit) for its rule: all zeros -> None (non-centered), all ones -> keep.
+    Returns whether it was left centered (lam = 1 everywhere)."""
     if shape is not None and lam.ndim:
         try:
             np.broadcast_to(lam, shape)
@@ -125,9 +130,11 @@ def _apply_lam(
     if np.all(lam == 1):
         d.action = "keep"
         d.reason += f"; lam = 1 ({source}): {LEFT_CENTERED}"
-    elif not np.all(lam == 0):
+        return True
+    if not np.all(lam == 0):
         d.lam = lam if lam.ndim else float(lam)
         d.unit = None if unit is None or np.all(unit == 1) else _compact(unit)
+    return False
 
 
 def _compact(x: np.ndarray) -> float | np.ndarray:
@@ -136,30 +143,54 @@ def _compact(x: np.ndarray) -> float | np.ndarray:
     return float(x.flat[0]) if x.size == 1 or np.ptp(x) == 0 else x
 
 
-def annotate(model: pm.Model, decisions: list, center_kept: bool = True) -> None:
-    """Record on each partially centered decision the terms that move into its location
-    (``d.hoisted``, their texts) and say so in its reason. A variable left centered
-    (lam = 1 everywhere) that has terms to take is rewritten at lam = 1 around them
-    (``center_kept``; not under ``strategy="centered"``, which leaves the model as written)."""
-    for d in decisions:
+def _assign_lams(model: pm.Model, result: Any, strategy: Any) -> set[str]:
+    """Apply a fixed strategy's lams; the names it left centered (lam = 1), which may still
+    take terms into their location (``strategy="centered"`` leaves the model as written)."""
+    if strategy == "noncentered":
+        return set()
+    if strategy == "centered":
+        for d in result.rewrites:
+            d.action, d.reason = "keep", d.reason + "; strategy='centered'"
+        return set()
+    if isinstance(strategy, dict):
+        lams, source = strategy, "strategy dict"
+        candidates = {d.name for d in result.rewrites}
+        for name in lams:
+            if name not in candidates:
+                why = result[name].reason
+                result.notes.append(f"strategy: {name!r} is kept ({why}); its lam is ignored")
+    else:
+        lams, source = {d.name: np.asarray(strategy) for d in result.rewrites}, "strategy"
+    centered = set()
+    for d in list(result.rewrites):
+        if d.name in lams:
+            lam = np.asarray(lams[d.name], dtype=float)
+            if _apply_lam(d, d.rule, lam, _static_shape(model[d.name]), source):
+                centered.add(d.name)
+    return centered
+
+
+def annotate(model: pm.Model, plan: Any, centered: set[str]) -> None:
+    """Record on each partially centered decision of ``plan`` the terms that move into its
+    location (``d.hoisted``, their texts) and say so in its reason. A variable the strategy
+    left centered (``centered``: lam = 1 everywhere) that has terms to take is rewritten at
+    lam = 1 around them."""
+    for d in plan.decisions:
         d.hoisted = ()
-    names = candidates(model, decisions)
+    names = candidates(model, plan.decisions)
     if not names:
         return
-    by_name = {d.name: d for d in decisions}
-    for name, terms in find_terms(model, names).items():
+    by_name = {d.name: d for d in plan.decisions}
+    for name, terms in find_terms(model, names, plan.shapes).items():
         d = by_name[name]
-        kept = center_kept and not d.rewrite and d.reason.endswith(LEFT_CENTERED)
+        kept = name in centered
         if not terms or not (kept or (d.rewrite and d.lam is not None and np.max(d.lam) > 0)):
             continue  # at lam = 0 the shift cancels
         if kept:
-            d.action, d.lam, d.reason = "rewrite", 1.0, d.reason[: -len(LEFT_CENTERED)] + "centered"
+            d.action, d.lam = "rewrite", 1.0
+            d.reason = d.reason.removesuffix(LEFT_CENTERED) + "centered"
         d.hoisted = tuple(t.text for t in terms)
         d.reason += f"; location includes {' + '.join(d.hoisted)} (one value per group)"
-
-
-#: how decenter.core.strategy ends the reason of a variable it keeps because lam = 1
-LEFT_CENTERED = "left centered"
 
 
 def candidates(model: pm.Model, decisions: list) -> list[str]:
