@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 
+import numpy as np
 import pymc as pm
 
 # PyMC 6.4: the ops of truncated variables and random walks, the base class of symbolic
@@ -106,6 +107,7 @@ __all__ = [
     "compile_pymc",
     "rvs_in_graph",
     "vectorize_over_posterior",
+    "initial_point",
 ]
 
 
@@ -192,6 +194,7 @@ def reorder_model(model: pm.Model, names: Sequence[str]) -> None:
 
 # PyMC 6.4's model <-> FunctionGraph conversion (pymc/model/fgraph.py), the pieces decenter
 # builds graphs from, and a linear copy of fgraph_from_model (below).
+from pymc.initial_point import make_initial_point_expression  # noqa: E402
 from pymc.model.fgraph import (  # noqa: E402, F401  (re-exported)
     ModelDeterministic,
     ModelNamed,
@@ -201,67 +204,29 @@ from pymc.model.fgraph import (  # noqa: E402, F401  (re-exported)
     model_potential,
     remove_view_rewrite,
 )
-from pymc.pytensorf import find_rng_nodes  # noqa: E402, F401
+from pymc.pytensorf import find_rng_nodes, replace_rng_nodes, reseed_rngs  # noqa: E402, F401
 from pytensor.compile import SharedVariable, view_op  # noqa: E402
 from pytensor.graph import FunctionGraph  # noqa: E402
-from pytensor.graph.basic import AtomicVariable  # noqa: E402
-from pytensor.graph.utils import MissingInputError  # noqa: E402
+
+from decenter.util.linear import LinearFunctionGraph, linear_mode  # noqa: E402
 
 
-class _LinearFunctionGraph(FunctionGraph):
-    """A FunctionGraph whose imports cost the size of what is imported, not of the graph.
-
-    PyTensor 3.3's ``import_node`` copies the set of every variable of the graph (the
-    toposort's blockers) and scans the list of inputs for each new input, so importing the
-    n replacements one by one is quadratic. Same nodes, same order, same callbacks here.
-    """
-
-    def import_node(self, apply_node, check=True, reason=None, import_missing=False):
-        known, clients, inputs = self.variables, self.clients, self.inputs
-        input_set = getattr(self, "_input_set", None)
-        if input_set is None or len(input_set) != len(inputs):
-            input_set = self._input_set = set(inputs)
-        for node in _new_nodes(apply_node.outputs, known):
-            for var in node.inputs if check else ():
-                if var.owner is None and not isinstance(var, AtomicVariable):
-                    if var in input_set:
-                        continue
-                    if not import_missing:
-                        raise MissingInputError(f"Undeclared input: {var}", variable=var)
-                    inputs.append(var)
-                    input_set.add(var)
-                    clients.setdefault(var, [])
-            self.apply_nodes.add(node)
-            node.tag.imported_by = [*getattr(node.tag, "imported_by", []), str(reason)]
-            for output in node.outputs:
-                clients.setdefault(output, [])
-                known.add(output)
-            for i, inp in enumerate(node.inputs):
-                if inp not in known:
-                    clients.setdefault(inp, [])
-                    known.add(inp)
-                clients[inp].append((node, i))
-            self.execute_callbacks("on_import", node, reason)
-
-
-def _new_nodes(outputs, known):
-    """``pytensor.graph.traversal.toposort(outputs, blockers=known)`` without copying ``known``."""
-    computed: set = set()
-    todo = list(outputs)
-    while todo:
-        cur = todo.pop()
-        if cur in computed or cur in known or cur.owner is None:
-            continue
-        apply = cur.owner
-        pending = [
-            i for i in apply.inputs if i.owner is not None and i not in computed and i not in known
-        ]
-        if pending:
-            todo.append(cur)
-            todo.extend(pending)
-        else:
-            yield apply
-            computed.update(apply.outputs)
+def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray]:
+    """``model.initial_point(random_seed)`` (PyMC 6.4, ``pymc/initial_point.py``), compiled in
+    :func:`linear_mode`: PyMC's compile of it grows with the square of the model's size."""
+    exprs = make_initial_point_expression(
+        free_rvs=model.free_RVs,
+        rvs_to_transforms=model.rvs_to_transforms,
+        initval_strategies=dict(model.rvs_to_initial_values),
+        return_transformed=True,
+    )
+    exprs = replace_rng_nodes(exprs)
+    fn = compile_pymc(inputs=[], outputs=exprs, mode=linear_mode("FAST_COMPILE"))
+    reseed_rngs(find_rng_nodes(fn.maker.fgraph.outputs), random_seed)
+    return {
+        model.rvs_to_values[rv].name: np.asarray(v)
+        for rv, v in zip(model.free_RVs, fn(), strict=True)
+    }
 
 
 def fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:
@@ -326,7 +291,7 @@ def _cloned_fgraph(model: pm.Model, model_vars: list) -> tuple[FunctionGraph, di
     shared += [v for v in model.dim_lengths.values() if isinstance(v, SharedVariable)]
     shared += [v for v in model.named_vars.values() if isinstance(v, SharedVariable)]
     memo = {var: deepcopy_shared_variable(var) for var in shared}
-    fgraph = _LinearFunctionGraph(
+    fgraph = LinearFunctionGraph(
         outputs=model_vars, clone=True, memo=memo, copy_orphans=True, copy_inputs=True
     )
     fgraph._coords = model._coords.copy()

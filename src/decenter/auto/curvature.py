@@ -31,8 +31,9 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
 
-from decenter._pymc import LogTransform
+from decenter._pymc import LogTransform, initial_point
 from decenter.families import Rule, find_rule
+from decenter.util.linear import linear_mode
 
 __all__ = [
     "information",
@@ -59,6 +60,9 @@ CURVATURE_DRAWS = 40
 #: (exact when the Hessian is diagonal, as for group effects); smaller ones the full Hessian.
 EXACT_HESSIAN_MAX = 64
 N_PROBES = 16
+#: PyTensor's ``FAST_COMPILE`` (Python thunks, few rewrites) for the helper functions the fit
+#: evaluates a few times, on a graph whose imports are linear in its size.
+HELPER_MODE = linear_mode("FAST_COMPILE")
 
 
 @dataclass
@@ -88,7 +92,7 @@ def _to_values_fn(model: pm.Model):
         outs.append(rv if tr is None else tr.forward(rv, *rv.owner.inputs))
     outs = graph_replace(outs, holders, strict=False)
     return pytensor.function(
-        list(holders.values()), outs, on_unused_input="ignore", mode="FAST_COMPILE"
+        list(holders.values()), outs, on_unused_input="ignore", mode=HELPER_MODE
     )
 
 
@@ -227,7 +231,7 @@ class InformationFn:
         ]
         weighted += [pt.as_tensor(t).sum() for t in terms[len(rvs) :]]
         if shapes is None:
-            ip = model.initial_point()
+            ip = initial_point(model)
             shapes = {n_: np.shape(ip[values[pos[n_]].name]) for n_ in names}
         # the rest of the model, as far as x sees it: only the terms that use x's value (the
         # others add nothing to its curvature), so that each graph stays the size of x's
@@ -258,7 +262,7 @@ class InformationFn:
             [*values, *(weights[n_] for n_ in self.names)],
             outs + scale_exprs,
             on_unused_input="ignore",
-            mode="FAST_COMPILE",
+            mode=HELPER_MODE,
         )
 
     def __call__(

@@ -38,13 +38,14 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 
+from decenter._pymc import initial_point
 from decenter.auto.covariance import log_scale_sd
-from decenter.auto.curvature import InformationFn, _scale_expr
+from decenter.auto.curvature import HELPER_MODE, InformationFn, _scale_expr
 from decenter.auto.structure import components, dependencies, tree_sum
 from decenter.core.plan import Plan, _unique_name
+from decenter.util.linear import LinearMode
 
 __all__ = ["laplace_fit", "LaplaceFit", "noncentered_plan", "DENSE_HESSIAN_MAX"]
 
@@ -63,7 +64,7 @@ ROUNDS = 3
 #: dominated the evaluations of models with many observations. No fusion: its C code is
 #: specific to each model and compiled the first time a machine sees it. Figures:
 #: docs/benchmarks.md.
-FIT_MODE = Mode(linker="cvm", optimizer="fast_compile").including(
+FIT_MODE = LinearMode(linker="cvm", optimizer="fast_compile").including(
     "local_pow_specialize", "local_check_parameter_to_ninf_switch"
 )
 #: Above this many terms (free, observed, potential and the correction's) the objective is a
@@ -131,7 +132,7 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict, rules=N
     info = [pt.vector(f"info_{n}") for n in names]
     lg = _objective(ncp, scales, info)
     rest = pytensor.function(
-        values, [*orig_exprs, *scales], on_unused_input="ignore", mode="FAST_COMPILE"
+        values, [*orig_exprs, *scales], on_unused_input="ignore", mode=HELPER_MODE
     )
     split, blocks = _layout([(tuple(ip[v.name].shape), v.dtype) for v in values])
 
@@ -272,7 +273,7 @@ def _build(model: pm.Model, plan: Plan, names: list[str]):
         ncp = apply_plan(model, ncp_plan)
     # seeded: an initval="prior" (or "jitter") would otherwise start each call somewhere else
     # and make the default's choice differ between processes
-    ip = ncp.initial_point(random_seed=0)
+    ip = initial_point(ncp, random_seed=0)
     # a candidate's value has its offset's shape (same family, same transform): the initial
     # point of ncp gives them, no second initial point of the model
     shapes = {

@@ -1,0 +1,122 @@
+"""PyTensor graphs and functions whose construction is linear in the graph's size.
+
+PyTensor 3.3's ``FunctionGraph.import_node`` copies the set of every variable already in the
+graph for each node it imports (the blockers of its toposort), so building a graph of ``n``
+nodes node by node, as ``pytensor.function`` and every graph rewrite do, costs ``O(n^2)``.
+decenter builds graphs as large as the user's model: the rewrite's model graph
+(:func:`decenter._pymc.fgraph_from_model`) and the default's fit functions
+(:data:`decenter.auto.laplace.FIT_MODE`). Here the same import without the copy, and a
+``Mode`` whose functions use it: same nodes, same order, same callbacks, same function.
+
+Examples
+--------
+>>> import pytensor, pytensor.tensor as pt
+>>> from decenter.util.linear import linear_mode
+>>> x = pt.vector("x")
+>>> f = pytensor.function([x], (x**2).sum(), mode=linear_mode("FAST_COMPILE"))
+>>> float(f([1.0, 2.0])), type(f.maker.fgraph).__name__
+(5.0, 'LinearFunctionGraph')
+"""
+
+from __future__ import annotations
+
+from pytensor.compile.maker import FunctionMaker
+from pytensor.compile.mode import Mode, get_mode
+from pytensor.graph import FunctionGraph
+from pytensor.graph.basic import AtomicVariable
+from pytensor.graph.utils import MissingInputError
+
+__all__ = ["LinearFunctionGraph", "LinearMode", "linear_mode"]
+
+
+class LinearFunctionGraph(FunctionGraph):
+    """A FunctionGraph whose imports cost the size of what is imported, not of the graph.
+
+    PyTensor 3.3's ``import_node`` copies the set of every variable of the graph (the
+    toposort's blockers) and scans the list of inputs for each new input, so importing the
+    n replacements one by one is quadratic. Same nodes, same order, same callbacks here.
+    """
+
+    def import_node(self, apply_node, check=True, reason=None, import_missing=False):
+        known, clients, inputs = self.variables, self.clients, self.inputs
+        input_set = getattr(self, "_input_set", None)
+        if input_set is None or len(input_set) != len(inputs):
+            input_set = self._input_set = set(inputs)
+        for node in _new_nodes(apply_node.outputs, known):
+            for var in node.inputs if check else ():
+                if var.owner is None and not isinstance(var, AtomicVariable):
+                    if var in input_set:
+                        continue
+                    if not import_missing:
+                        raise MissingInputError(f"Undeclared input: {var}", variable=var)
+                    inputs.append(var)
+                    input_set.add(var)
+                    clients.setdefault(var, [])
+            self.apply_nodes.add(node)
+            node.tag.imported_by = [*getattr(node.tag, "imported_by", []), str(reason)]
+            for output in node.outputs:
+                clients.setdefault(output, [])
+                known.add(output)
+            for i, inp in enumerate(node.inputs):
+                if inp not in known:
+                    clients.setdefault(inp, [])
+                    known.add(inp)
+                clients[inp].append((node, i))
+            self.execute_callbacks("on_import", node, reason)
+
+
+class LinearMaker(FunctionMaker):
+    """PyTensor's ``FunctionMaker`` building its graph as a :class:`LinearFunctionGraph`."""
+
+    @staticmethod
+    def create_fgraph(input_specs, output_specs, accept_inplace=False, fgraph=None, **kwargs):
+        if fgraph is None and not any(spec.update is not None for spec in input_specs):
+            inputs = [spec.variable for spec in input_specs]
+            fgraph = LinearFunctionGraph(
+                inputs,
+                [spec.variable for spec in output_specs],
+                update_mapping={},
+                clone=kwargs.get("force_clone", False) or any(v.owner for v in inputs),
+            )
+        return FunctionMaker.create_fgraph(
+            input_specs, output_specs, accept_inplace, fgraph=fgraph, **kwargs
+        )
+
+
+class LinearMode(Mode):
+    """A PyTensor ``Mode`` whose functions are built on a :class:`LinearFunctionGraph`.
+
+    ``pytensor.function`` imports every node of the graph into a ``FunctionGraph``, then each
+    rewrite imports its replacement: with PyTensor 3.3's ``import_node`` each import costs
+    the size of the whole graph. The fit compiles graphs as large as the model; this keeps
+    their compile linear in the model's size (same graph, same rewrites, same function).
+    """
+
+    @property
+    def function_maker(self):
+        return LinearMaker
+
+
+def linear_mode(mode: str | Mode) -> LinearMode:
+    """``mode`` (a PyTensor mode or its name, e.g. ``"FAST_COMPILE"``) as a :class:`LinearMode`."""
+    return LinearMode(*get_mode(mode).__getstate__())
+
+
+def _new_nodes(outputs, known):
+    """``pytensor.graph.traversal.toposort(outputs, blockers=known)`` without copying ``known``."""
+    computed: set = set()
+    todo = list(outputs)
+    while todo:
+        cur = todo.pop()
+        if cur in computed or cur in known or cur.owner is None:
+            continue
+        apply = cur.owner
+        pending = [
+            i for i in apply.inputs if i.owner is not None and i not in computed and i not in known
+        ]
+        if pending:
+            todo.append(cur)
+            todo.extend(pending)
+        else:
+            yield apply
+            computed.update(apply.outputs)

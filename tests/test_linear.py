@@ -1,0 +1,77 @@
+"""The linear graph import (decenter.util.linear) and the initial point compiled with it:
+the same functions and values as PyTensor's and PyMC's own, built without the quadratic
+import (docs/auto.md, "At scale")."""
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+from decenter._pymc import initial_point
+from decenter.auto.laplace import FIT_MODE, LARGE_FIT_MODE
+from decenter.examples import real, suite
+from decenter.util.linear import LinearFunctionGraph, LinearMode, linear_mode
+
+
+def _ops(fn) -> list[str]:
+    return [str(node.op) for node in fn.maker.fgraph.toposort()]
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
+def test_a_linear_mode_compiles_the_same_function(mode):
+    """Same rewritten graph (op by op, in order) and same values as the mode it copies, on
+    radon's log density and gradient."""
+    model = real.radon()
+    logp = model.logp()
+    outs = [logp, *pt.grad(logp, model.value_vars)]
+    plain = pytensor.function(model.value_vars, outs, mode=mode)
+    linear = pytensor.function(model.value_vars, outs, mode=linear_mode(mode))
+    assert type(linear.maker.fgraph) is LinearFunctionGraph
+    assert type(plain.maker.fgraph) is not LinearFunctionGraph
+    assert _ops(linear) == _ops(plain)
+    point = model.initial_point(random_seed=1)
+    args = [point[v.name] + 0.3 for v in model.value_vars]
+    for a, b in zip(linear(*args), plain(*args), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_fit_modes_are_linear_and_keep_their_rewrites():
+    for mode in (FIT_MODE, LARGE_FIT_MODE):
+        assert isinstance(mode, LinearMode)
+    x = pt.vector("x")
+    fn = pytensor.function([x], (x**2).sum(), mode=FIT_MODE)
+    assert type(fn.maker.fgraph) is LinearFunctionGraph
+    # local_pow_specialize is still there: x ** 2 is a sqr
+    assert any("Sqr" in op or "sqr" in op for op in _ops(fn)), _ops(fn)
+
+
+def test_an_update_keeps_pytensors_own_graph():
+    """Functions with updates (none in the fit) are left to PyTensor's FunctionGraph."""
+    s = pytensor.shared(np.float64(1.0))
+    fn = pytensor.function([], s, updates={s: s + 1}, mode=linear_mode("FAST_COMPILE"))
+    assert fn() == 1.0 and fn() == 2.0
+
+
+@pytest.mark.parametrize(
+    "make", [real.radon, real.eight_schools, real.sleepstudy, suite.stochastic_volatility]
+)
+@pytest.mark.parametrize("seed", [0, 4])
+def test_initial_point_is_pymcs(make, seed):
+    model = make()
+    ours, pymcs = initial_point(model, seed), model.initial_point(random_seed=seed)
+    assert ours.keys() == pymcs.keys()
+    for name in pymcs:
+        assert ours[name].dtype == pymcs[name].dtype
+        np.testing.assert_array_equal(ours[name], pymcs[name])
+
+
+def test_initial_point_follows_the_seed_for_prior_initvals():
+    with pm.Model() as model:
+        pm.Normal("x", 0, 1, shape=3, initval="prior")
+        pm.HalfNormal("s", 1, initval=2.0)
+    for seed in (0, 5):
+        ours, pymcs = initial_point(model, seed), model.initial_point(random_seed=seed)
+        np.testing.assert_array_equal(ours["x"], pymcs["x"])
+        np.testing.assert_allclose(ours["s_log__"], np.log(2.0))
+    assert not np.array_equal(initial_point(model, 0)["x"], initial_point(model, 5)["x"])
