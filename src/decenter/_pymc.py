@@ -25,6 +25,7 @@ from functools import cache
 
 import numpy as np
 import pymc as pm
+import pytensor
 
 # PyMC 6.4: the ops of truncated variables and random walks, the base class of symbolic
 # random variables (pymc/distributions/{continuous,distribution,timeseries,truncated}.py), and
@@ -221,7 +222,11 @@ def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray
         return_transformed=True,
     )
     exprs = replace_rng_nodes(exprs)
-    fn = compile_pymc(inputs=[], outputs=exprs, mode=linear_mode("FAST_COMPILE"))
+    # PyMC's compile would make a plain Mode of it and add RNG updates (for repeated calls)
+    mode = linear_mode("FAST_COMPILE").including(
+        "random_make_inplace", "local_check_parameter_to_ninf_switch"
+    )
+    fn = pytensor.function([], exprs, mode=mode)
     reseed_rngs(find_rng_nodes(fn.maker.fgraph.outputs), random_seed)
     return {
         model.rvs_to_values[rv].name: np.asarray(v)

@@ -74,8 +74,14 @@ FIT_MODE = LinearMode(linker="cvm", optimizer="fast_compile").including(
 #: terms). Smaller models keep the sum they always had: the same arithmetic, the same plans.
 TREE_SUM_ABOVE = 64
 #: :data:`FIT_MODE` without ``local_add_canonizer`` (which folds the tree back into one
-#: addition).
-LARGE_FIT_MODE = FIT_MODE.excluding("local_add_canonizer")
+#: addition), without merging (each node scans the clients of its inputs for a twin: the
+#: constants every term shares have a client per term, so merging is quadratic; unmerged, the
+#: graph has 3 % more nodes), and keeping its intermediate arrays between calls (the
+#: freeing plan tests each input against the list of outputs, one per variable: quadratic;
+#: and an evaluation of many small terms is ~9x faster without the frees).
+LARGE_FIT_MODE = FIT_MODE.excluding("local_add_canonizer", "merge").clone(
+    link_kwargs={"allow_gc": False}
+)
 
 
 @dataclass
