@@ -75,3 +75,26 @@ def test_initial_point_follows_the_seed_for_prior_initvals():
         np.testing.assert_array_equal(ours["x"], pymcs["x"])
         np.testing.assert_allclose(ours["s_log__"], np.log(2.0))
     assert not np.array_equal(initial_point(model, 0)["x"], initial_point(model, 5)["x"])
+
+
+def test_logprob_graphs_built_linear_are_the_same_and_the_swap_is_undone():
+    import pymc.logprob.rewriting as rewriting
+    from pytensor.graph import FunctionGraph
+
+    from decenter._pymc import linear_logprob
+
+    model = real.sleepstudy()
+    point = model.initial_point(random_seed=2)
+    plain = model.compile_logp(sum=False)(point)
+    with linear_logprob():
+        assert rewriting.FunctionGraph is LinearFunctionGraph
+        with linear_logprob():  # nested: still swapped after the inner one ends
+            pass
+        assert rewriting.FunctionGraph is LinearFunctionGraph
+        linear = model.compile_logp(sum=False)(point)
+    assert rewriting.FunctionGraph is FunctionGraph
+    for a, b in zip(linear, plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(RuntimeError), linear_logprob():
+        raise RuntimeError
+    assert rewriting.FunctionGraph is FunctionGraph

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -109,6 +110,7 @@ __all__ = [
     "rvs_in_graph",
     "vectorize_over_posterior",
     "initial_point",
+    "linear_logprob",
 ]
 
 
@@ -232,6 +234,34 @@ def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray
         model.rvs_to_values[rv].name: np.asarray(v)
         for rv, v in zip(model.free_RVs, fn(), strict=True)
     }
+
+
+_logprob_depth = [0]
+_logprob_lock = threading.Lock()
+
+
+@contextmanager
+def linear_logprob() -> Iterator[None]:
+    """PyMC's logprob graphs (``model.logp()``) built on :class:`LinearFunctionGraph`.
+
+    PyMC 6.4's ``pymc/logprob/rewriting.py`` builds and cleans the measurable IR of every
+    term on PyTensor's ``FunctionGraph``, whose imports are quadratic in the model's size
+    (docs/auto.md, "At scale"); the fit builds two such graphs. The class is swapped in that
+    module only while the fit builds them; the graphs are the same.
+    """
+    import pymc.logprob.rewriting as rewriting
+
+    with _logprob_lock:
+        if _logprob_depth[0] == 0:
+            rewriting.FunctionGraph = LinearFunctionGraph
+        _logprob_depth[0] += 1
+    try:
+        yield
+    finally:
+        with _logprob_lock:
+            _logprob_depth[0] -= 1
+            if _logprob_depth[0] == 0:
+                rewriting.FunctionGraph = FunctionGraph
 
 
 def fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:

@@ -40,7 +40,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace
 
-from decenter._pymc import initial_point
+from decenter._pymc import initial_point, linear_logprob
 from decenter.auto.covariance import log_scale_sd
 from decenter.auto.curvature import HELPER_MODE, InformationFn, _scale_expr
 from decenter.auto.structure import components, dependencies, tree_sum
@@ -319,7 +319,8 @@ def _laplace_fit(
     t0 = time.perf_counter()
     # no stack trace per graph node: they point error messages at the user's lines, and these
     # helper graphs have none (walking the stack for each node is a fifth of their build)
-    with pytensor.config.change_flags(traceback__limit=0):
+    # and PyMC's logprob graphs built with the linear import (decenter._pymc.linear_logprob)
+    with pytensor.config.change_flags(traceback__limit=0), linear_logprob():
         info_fn, f_obj, f_rest, x, orig, blocks, deps, comps = _build(model, plan, names)
     names = info_fn.names
     t1 = time.perf_counter()
