@@ -211,12 +211,13 @@ from pymc.pytensorf import find_rng_nodes, replace_rng_nodes, reseed_rngs  # noq
 from pytensor.compile import SharedVariable, view_op  # noqa: E402
 from pytensor.graph import FunctionGraph  # noqa: E402
 
-from decenter.util.linear import LinearFunctionGraph, linear_mode  # noqa: E402
+from decenter.util.linear import FAST_COMPILE, LinearFunctionGraph  # noqa: E402
 
 
 def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray]:
     """``model.initial_point(random_seed)`` (PyMC 6.4, ``pymc/initial_point.py``), compiled in
-    :func:`linear_mode`: PyMC's compile of it grows with the square of the model's size."""
+    ``decenter.util.linear.FAST_COMPILE``: PyMC's compile of it grows with the square of the
+    model's size."""
     exprs = make_initial_point_expression(
         free_rvs=model.free_RVs,
         rvs_to_transforms=model.rvs_to_transforms,
@@ -227,7 +228,7 @@ def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray
     # not PyMC's compile: it makes a plain Mode of the mode, and adds the RNG updates and the
     # in-place draws of a function called many times, whose destroy handler then checks every
     # output at each rewrite (quadratic: 13 s at 1,800 variables); this one is called once
-    mode = linear_mode("FAST_COMPILE").including("local_check_parameter_to_ninf_switch")
+    mode = FAST_COMPILE.including("local_check_parameter_to_ninf_switch")
     fn = pytensor.function([], exprs, mode=mode)
     reseed_rngs(find_rng_nodes(fn.maker.fgraph.outputs), random_seed)
     return {
@@ -236,7 +237,7 @@ def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray
     }
 
 
-_logprob_depth = [0]
+_logprob_depth = 0  # nested or concurrent fits: the class is restored when the last ends
 _logprob_lock = threading.Lock()
 
 
@@ -251,16 +252,16 @@ def linear_logprob() -> Iterator[None]:
     """
     import pymc.logprob.rewriting as rewriting
 
+    global _logprob_depth
     with _logprob_lock:
-        if _logprob_depth[0] == 0:
-            rewriting.FunctionGraph = LinearFunctionGraph
-        _logprob_depth[0] += 1
+        _logprob_depth += 1
+        rewriting.FunctionGraph = LinearFunctionGraph
     try:
         yield
     finally:
         with _logprob_lock:
-            _logprob_depth[0] -= 1
-            if _logprob_depth[0] == 0:
+            _logprob_depth -= 1
+            if _logprob_depth == 0:
                 rewriting.FunctionGraph = FunctionGraph
 
 

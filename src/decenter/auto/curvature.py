@@ -33,7 +33,7 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 
 from decenter._pymc import LogTransform, initial_point
 from decenter.families import Rule, find_rule
-from decenter.util.linear import linear_mode
+from decenter.util.linear import FAST_COMPILE
 
 __all__ = [
     "information",
@@ -60,9 +60,6 @@ CURVATURE_DRAWS = 40
 #: (exact when the Hessian is diagonal, as for group effects); smaller ones the full Hessian.
 EXACT_HESSIAN_MAX = 64
 N_PROBES = 16
-#: PyTensor's ``FAST_COMPILE`` (Python thunks, few rewrites) for the helper functions the fit
-#: evaluates a few times, on a graph whose imports are linear in its size.
-HELPER_MODE = linear_mode("FAST_COMPILE")
 
 
 @dataclass
@@ -92,7 +89,7 @@ def _to_values_fn(model: pm.Model):
         outs.append(rv if tr is None else tr.forward(rv, *rv.owner.inputs))
     outs = graph_replace(outs, holders, strict=False)
     return pytensor.function(
-        list(holders.values()), outs, on_unused_input="ignore", mode=HELPER_MODE
+        list(holders.values()), outs, on_unused_input="ignore", mode=FAST_COMPILE
     )
 
 
@@ -262,7 +259,7 @@ class InformationFn:
             [*values, *(weights[n_] for n_ in self.names)],
             outs + scale_exprs,
             on_unused_input="ignore",
-            mode=HELPER_MODE,
+            mode=FAST_COMPILE,
         )
 
     def __call__(

@@ -42,10 +42,10 @@ from pytensor.graph.replace import graph_replace
 
 from decenter._pymc import initial_point, linear_logprob
 from decenter.auto.covariance import log_scale_sd
-from decenter.auto.curvature import HELPER_MODE, InformationFn, _scale_expr
+from decenter.auto.curvature import InformationFn, _scale_expr
 from decenter.auto.structure import components, dependencies, tree_sum
 from decenter.core.plan import Plan, _unique_name
-from decenter.util.linear import LinearMode
+from decenter.util.linear import FAST_COMPILE, LinearMode
 
 __all__ = ["laplace_fit", "LaplaceFit", "noncentered_plan", "DENSE_HESSIAN_MAX"]
 
@@ -138,7 +138,7 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict, rules=N
     info = [pt.vector(f"info_{n}") for n in names]
     lg = _objective(ncp, scales, info)
     rest = pytensor.function(
-        values, [*orig_exprs, *scales], on_unused_input="ignore", mode=HELPER_MODE
+        values, [*orig_exprs, *scales], on_unused_input="ignore", mode=FAST_COMPILE
     )
     split, blocks = _layout([(tuple(ip[v.name].shape), v.dtype) for v in values])
 

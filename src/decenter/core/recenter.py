@@ -20,6 +20,7 @@ from decenter._pymc import (
     ModelDeterministic,
     fgraph_from_model,
     get_transformed_name,
+    initial_point,
     initvals_hidden,
     model_free_rv,
     model_from_fgraph,
@@ -30,6 +31,7 @@ from decenter.core.plan import Plan, _candidate
 from decenter.core.reasons import _offsets_of
 from decenter.families import default_transform, find_rule
 from decenter.families.rules import LocScaleRule, ScaleRule, full_size
+from decenter.util.linear import FAST_COMPILE
 
 __all__ = ["fit_target", "recentered"]
 
@@ -108,8 +110,8 @@ def _affine_pairs(model: pm.Model, pairs: dict[str, str]) -> set[str]:
         names.append(z_name)
     if not names:
         return set()
-    fn = pytensor.function(model.value_vars, exprs, on_unused_input="ignore", mode="FAST_COMPILE")
-    ip = model.initial_point(random_seed=0)
+    fn = pytensor.function(model.value_vars, exprs, on_unused_input="ignore", mode=FAST_COMPILE)
+    ip = initial_point(model, random_seed=0)
     values = fn(**{v.name: ip[v.name] for v in model.value_vars})
     ok = set()
     for k, name in enumerate(names):

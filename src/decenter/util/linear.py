@@ -26,16 +26,12 @@ from pytensor.graph import FunctionGraph
 from pytensor.graph.basic import AtomicVariable
 from pytensor.graph.utils import MissingInputError
 
-__all__ = ["LinearFunctionGraph", "LinearMode", "linear_mode"]
+__all__ = ["LinearFunctionGraph", "LinearMode", "linear_mode", "FAST_COMPILE"]
 
 
 class LinearFunctionGraph(FunctionGraph):
-    """A FunctionGraph whose imports cost the size of what is imported, not of the graph.
-
-    PyTensor 3.3's ``import_node`` copies the set of every variable of the graph (the
-    toposort's blockers) and scans the list of inputs for each new input, so importing the
-    n replacements one by one is quadratic. Same nodes, same order, same callbacks here.
-    """
+    """A FunctionGraph whose imports cost the size of what is imported, not of the graph
+    (no copy of the graph's variables, and a set of its inputs instead of a list scan)."""
 
     def import_node(self, apply_node, check=True, reason=None, import_missing=False):
         known, clients, inputs = self.variables, self.clients, self.inputs
@@ -84,13 +80,7 @@ class LinearMaker(FunctionMaker):
 
 
 class LinearMode(Mode):
-    """A PyTensor ``Mode`` whose functions are built on a :class:`LinearFunctionGraph`.
-
-    ``pytensor.function`` imports every node of the graph into a ``FunctionGraph``, then each
-    rewrite imports its replacement: with PyTensor 3.3's ``import_node`` each import costs
-    the size of the whole graph. The fit compiles graphs as large as the model; this keeps
-    their compile linear in the model's size (same graph, same rewrites, same function).
-    """
+    """A PyTensor ``Mode`` whose functions are built on a :class:`LinearFunctionGraph`."""
 
     @property
     def function_maker(self):
@@ -100,6 +90,11 @@ class LinearMode(Mode):
 def linear_mode(mode: str | Mode) -> LinearMode:
     """``mode`` (a PyTensor mode or its name, e.g. ``"FAST_COMPILE"``) as a :class:`LinearMode`."""
     return LinearMode(*get_mode(mode).__getstate__())
+
+
+#: PyTensor's ``FAST_COMPILE`` (Python thunks, few rewrites), linear: the helper functions
+#: decenter evaluates a few times (initial points, maps between parameterisations).
+FAST_COMPILE = linear_mode("FAST_COMPILE")
 
 
 def _new_nodes(outputs, known):
