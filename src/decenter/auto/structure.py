@@ -26,7 +26,9 @@ from collections.abc import Sequence
 import pymc as pm
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
-from pytensor.graph.traversal import ancestors
+from pytensor.scalar import Second
+from pytensor.tensor.elemwise import Elemwise
+from pytensor.tensor.shape import Shape, Shape_i
 
 from decenter.core.graph import model_graph
 
@@ -93,7 +95,30 @@ def dependencies(exprs: Sequence[Variable], inputs: Sequence[Variable]) -> list[
     [[0], [0, 1], []]
     """
     where = {v: i for i, v in enumerate(inputs)}
-    return [sorted(where[v] for v in ancestors([e], blockers=inputs) if v in where) for e in exprs]
+    return [sorted(where[v] for v in _value_ancestors(e) if v in where) for e in exprs]
+
+
+def _value_ancestors(expr: Variable) -> set[Variable]:
+    """The variables whose values ``expr``'s value depends on: its ancestors, not through an
+    input used for its shape only (``x.shape``, ``ones_like(x)``). A scale broadcast to its
+    variable's shape does not depend on the variable's values; counted, the scales' Jacobian
+    moved every element of the variable in a finite difference of its own (2,973 differences
+    on InstEval, 0.57 s, against one)."""
+    seen: set[Variable] = set()
+    stack = [expr]
+    while stack:
+        var = stack.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        node = var.owner
+        if node is None or isinstance(node.op, Shape | Shape_i):
+            continue
+        if isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, Second):
+            stack.append(node.inputs[1])  # fill(x, v): x gives the shape, v the values
+        else:
+            stack.extend(node.inputs)
+    return seen
 
 
 def tree_sum(terms: Sequence[Variable]) -> Variable:
