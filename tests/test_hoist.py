@@ -132,3 +132,20 @@ def test_second_pass_is_a_fixed_point():
     new = decenter.transform(grouped(), strategy=0.5)
     again = decenter.plan(new, strategy=0.5)
     assert again.rewrites == []
+
+
+def test_nested_groupings_against_a_set_of_pairs():
+    # `_nested` counts distinct (a, b) pairs as integers; the reference counts them as tuples
+    from decenter.core.hoist import _nested
+
+    rng = np.random.default_rng(0)
+    seen = {True: 0, False: 0}
+    for t in range(600):
+        n = int(rng.integers(1, 40))
+        ga = rng.integers(0, int(rng.integers(1, 8)), size=n) - (3 if t % 5 == 0 else 0)
+        gb = [ga // 2, ga * 3 + rng.integers(0, 3, size=n), rng.integers(0, 5, size=n)][t % 3]
+        pairs = len(set(zip(ga.tolist(), gb.tolist(), strict=True)))
+        want = pairs in (len(set(ga.tolist())), len(set(gb.tolist())))
+        assert _nested(ga, gb) == want
+        seen[want] += 1
+    assert min(seen.values()) > 100  # both answers exercised

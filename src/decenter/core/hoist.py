@@ -148,8 +148,11 @@ def _random_effect(v: Variable, deps) -> bool:
 
 def _nested(ga: np.ndarray, gb: np.ndarray) -> bool:
     """Whether one grouping refines the other on the same observations."""
-    pairs = np.unique(np.stack([ga, gb]), axis=1).shape[1]
-    return pairs in (np.unique(ga).size, np.unique(gb).size)
+    # the distinct (a, b) pairs as one integer each: np.unique over columns sorts rows of
+    # bytes (38 ms per call on InstEval's 73,421 ratings, 12 calls per plan)
+    a, b = (np.asarray(g, dtype=np.int64) - np.min(g, initial=0) for g in (ga, gb))
+    pairs = np.unique(a * (int(b.max(initial=0)) + 1) + b).size
+    return pairs in (np.unique(a).size, np.unique(b).size)
 
 
 def shift(terms: list[Term], mapped: Callable[[Variable], Variable]) -> Variable:
