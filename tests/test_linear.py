@@ -98,3 +98,38 @@ def test_logprob_graphs_built_linear_are_the_same_and_the_swap_is_undone():
     with pytest.raises(RuntimeError), linear_logprob():
         raise RuntimeError
     assert rewriting.FunctionGraph is FunctionGraph
+
+
+def test_a_tiny_models_fit_never_starts_the_c_backend():
+    # eight schools (18 elements): the objective is evaluated in Python, so a process that
+    # samples with numba never pays PyTensor's C start-up; rugby (46 elements) compiles C
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings; warnings.filterwarnings('ignore')\n"
+        "import decenter, pytensor.link.c.cmodule as cm\n"
+        "from decenter.examples import real\n"
+        "decenter.transform(real.eight_schools())\n"
+        "print(cm._module_cache is None)\n"
+        "decenter.plan(real.rugby())\n"
+        "print(cm._module_cache is None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
+
+
+def test_the_python_objective_gives_the_c_objectives_plan(monkeypatch):
+    import numpy as np
+
+    import decenter
+    import decenter.auto.laplace as laplace
+    from decenter.examples import real
+
+    m = real.surgical()  # 26 elements: below PY_FIT_MAX
+    python = decenter.plan(m)
+    monkeypatch.setattr(laplace, "PY_FIT_MAX", 0)
+    c = decenter.plan(m)
+    assert python.fit["evaluations"] == c.fit["evaluations"]
+    for a, b in zip(python.rewrites, c.rewrites, strict=True):
+        np.testing.assert_allclose(np.asarray(a.lam, float), np.asarray(b.lam, float), atol=1e-8)

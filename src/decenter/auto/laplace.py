@@ -39,11 +39,12 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace
+from pytensor.link.vm import VMLinker
 
 from decenter._pymc import initial_point, linear_logprob
 from decenter.auto.covariance import curvature_scale, log_scale_sd
 from decenter.auto.curvature import InformationFn, _scale_expr
-from decenter.auto.structure import components, dependencies, tree_sum
+from decenter.auto.structure import components, data_size, dependencies, tree_sum
 from decenter.core.plan import Plan, _unique_name
 from decenter.util.linear import FAST_COMPILE, LinearMode
 
@@ -65,13 +66,18 @@ MAXITER = 2000
 ROUNDS = 3
 #: PyTensor mode of the objective: few graph rewrites (it compiles in a fraction of the time
 #: of the default mode) but C code (a Python-mode gradient is far slower per evaluation).
-#: ``local_pow_specialize`` makes every Normal's ``z ** 2`` a ``sqr``: C's generic ``pow``
-#: dominated the evaluations of models with many observations. No fusion: its C code is
-#: specific to each model and compiled the first time a machine sees it. Figures:
-#: docs/benchmarks.md.
+#: ``local_pow_specialize``: every Normal's ``z ** 2`` a ``sqr`` (C's ``pow`` dominated models
+#: with many observations). No fusion: its C code is specific to each model.
 FIT_MODE = LinearMode(linker="cvm", optimizer="fast_compile").including(
     "local_pow_specialize", "local_check_parameter_to_ninf_switch"
 )
+#: At most this many elements (dimensions and observed values): the objective evaluated in
+#: Python, as fast as in C there, so that a process sampling with numba (nutpie) never starts
+#: PyTensor's C backend (0.75 s once per process; eight schools' first plan 0.61 -> 0.18 s).
+PY_FIT_MAX = 32
+PY_FIT_MODE = LinearMode(
+    linker=VMLinker(use_cloop=False, c_thunks=False), optimizer="fast_compile"
+).including("local_pow_specialize", "local_check_parameter_to_ninf_switch")
 #: Above this many terms (free, observed, potential and the correction's) the objective is a
 #: binary tree of additions (:func:`decenter.auto.structure.tree_sum`) compiled in
 #: :data:`LARGE_FIT_MODE`: the default sum becomes one addition with an input per term, whose C
@@ -141,7 +147,8 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict, rules=N
         scales, dict(zip(holders.values(), orig_exprs, strict=True)), strict=False
     )
     info = [pt.vector(f"info_{n}") for n in names]
-    lg = _objective(ncp, scales, info)
+    sizes = [np.size(ip[v.name]) for v in values] + [data_size(ncp, o) for o in ncp.observed_RVs]
+    lg = _objective(ncp, scales, info, python=sum(sizes) <= PY_FIT_MAX)
     rest = pytensor.function(
         values, [*orig_exprs, *scales], on_unused_input="ignore", mode=FAST_COMPILE
     )
@@ -158,9 +165,9 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict, rules=N
     return f_lg, f_rest, x0, orig, blocks, deps
 
 
-def _objective(ncp: pm.Model, scales: list, info: list):
+def _objective(ncp: pm.Model, scales: list, info: list, python: bool = False):
     """The compiled objective and its flat gradient (see :func:`_compile`), at the values
-    of ``ncp`` and the information ``info`` per candidate."""
+    of ``ncp`` and the information ``info`` per candidate (``python``: in :data:`PY_FIT_MODE`)."""
     values = ncp.value_vars
     halves = []  # 0.5 * log(1 + s^2 I), per candidate
     for ls, inf in zip(scales, info, strict=True):
@@ -174,13 +181,13 @@ def _objective(ncp: pm.Model, scales: list, info: list):
         correction = pt.zeros(())
         for h in halves:
             correction = correction - h
-        objective, mode = ncp.logp(jacobian=True) + correction, FIT_MODE
+        objective, mode = ncp.logp(jacobian=True) + correction, PY_FIT_MODE if python else FIT_MODE
     grad = pt.grad(objective, values)
     # the value variables themselves are the inputs (no flat-vector graph clone): x is split
     # into them in NumPy, which costs microseconds per call and saves a clone of the graph;
     # a large model's gradients are concatenated there too (a join of one input per variable
     # has C code specific to the model's size)
-    joined = mode is FIT_MODE
+    joined = mode is not LARGE_FIT_MODE
     flat = [pt.concatenate([g.ravel() for g in grad])] if joined else grad
     lg_outs = pytensor.function(
         [*values, *info], [objective, *flat], on_unused_input="ignore", mode=mode

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
@@ -32,7 +33,7 @@ from pytensor.tensor.shape import Shape, Shape_i
 
 from decenter.core.graph import model_graph
 
-__all__ = ["components", "dependencies", "tree_sum"]
+__all__ = ["components", "data_size", "dependencies", "tree_sum"]
 
 
 def components(model: pm.Model, joined: Sequence[Sequence[int]] = ()) -> list[list[int]]:
@@ -141,3 +142,21 @@ def tree_sum(terms: Sequence[Variable]) -> Variable:
         pairs = [a + b for a, b in zip(level[::2], level[1::2], strict=False)]
         level = pairs + ([level[-1]] if len(level) % 2 else [])
     return level[0]
+
+
+def data_size(model: pm.Model, obs) -> float:
+    """The number of observed values of ``obs`` (infinite if they are not plain data).
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> with pm.Model() as m:
+    ...     y = pm.Normal("y", 0, 1, observed=[0.5, -0.2, 0.1])
+    >>> data_size(m, y)
+    3
+    """
+    data = model.rvs_to_values[obs]
+    value = (
+        data.get_value(borrow=True) if hasattr(data, "get_value") else getattr(data, "data", None)
+    )
+    return np.inf if value is None else np.size(value)
