@@ -55,7 +55,7 @@ __all__ = ["laplace_fit", "LaplaceFit", "noncentered_plan", "DENSE_HESSIAN_MAX"]
 DENSE_HESSIAN_MAX = 1500
 #: Above this many unconstrained dimensions L-BFGS moves each coordinate scaled by its
 #: curvature at the round's start (:func:`decenter.auto.covariance.curvature_scale`): on the
-#: full InstEval (4,120 dimensions) 1,888 -> 596 evaluations; a small model can take more
+#: full InstEval (4,120 dimensions) 1,888 -> 572 evaluations; a small model can take more
 #: with it (chickweight, 110 dimensions: 1,549 -> 3,320), and needs few.
 PRECONDITION_ABOVE = DENSE_HESSIAN_MAX
 #: Restarts (seeded jitter) when the optimisation from the initial point fails.
