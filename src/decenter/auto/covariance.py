@@ -63,7 +63,7 @@ def log_scale_sd(
     rows = np.unique(np.concatenate([c for _, c in jacs] + [np.zeros(0, dtype=int)]))
     calls, cov = 0, np.zeros((0, 0))
     if rows.size:
-        cov, calls = _covariance_rows(f_lg, x, rows, dense_max, components, tick, blocks)
+        cov, calls = _covariance_rows(f_lg, x, rows, dense_max, blocks, components, tick)
     pos = np.full(x.size, -1)
     pos[rows] = np.arange(rows.size)
     sd = {}
@@ -78,15 +78,24 @@ def curvature_scale(f_lg, x: np.ndarray, blocks, layers=None) -> tuple[np.ndarra
     """The square root of the curvature of each coordinate at ``x`` (the negative Hessian's
     diagonal, per variable: :func:`_diagonal`), at least 1, and the gradient evaluations it
     took: an optimiser's scale of each coordinate (``blocks``, ``layers`` as there)."""
+    neg_hvp, calls = _neg_hvp(f_lg, x)
+    diag = _diagonal(neg_hvp, x.size, blocks, layers)
+    return np.sqrt(np.maximum(diag, 1.0)), calls[0]
+
+
+def _neg_hvp(f_lg, x: np.ndarray):
+    """``p -> -H p`` at ``x`` (central differences of the gradient, any scale of ``p``), and
+    the list whose one entry counts the gradient evaluations it made."""
     calls = [0]
 
     def neg_hvp(p):
-        calls[0] += 2
         size = float(np.max(np.abs(p)))
+        if size == 0.0:
+            return np.zeros(x.size)
+        calls[0] += 2
         return -_hvp(f_lg, x, 1e-5 * p / size) * size
 
-    diag = _diagonal(neg_hvp, x.size, blocks, layers)
-    return np.sqrt(np.maximum(diag, 1.0)), calls[0]
+    return neg_hvp, calls
 
 
 def _hvp(f_lg, x: np.ndarray, step: np.ndarray) -> np.ndarray:
@@ -175,7 +184,7 @@ def _scale_jacobian(
 
 
 def _covariance_rows(
-    f_lg, x: np.ndarray, rows: np.ndarray, dense_max: int, components=None, tick=None, blocks=None
+    f_lg, x: np.ndarray, rows: np.ndarray, dense_max: int, blocks, components=None, tick=None
 ) -> tuple[np.ndarray, int]:
     """The Laplace covariance (inverse negative Hessian) on ``rows`` x ``rows``, and gradient
     calls: per independent component when there are several (exact, see
@@ -249,7 +258,7 @@ def _independent(f_lg, x, comps, blocks) -> bool:
 
 
 def _covariance_rows_cg(
-    f_lg, x: np.ndarray, rows: np.ndarray, tick, blocks=None
+    f_lg, x: np.ndarray, rows: np.ndarray, tick, blocks
 ) -> tuple[np.ndarray, int]:
     """Rows of the inverse negative Hessian of a large model, without forming the Hessian.
 
@@ -262,16 +271,9 @@ def _covariance_rows_cg(
     """
     from scipy.sparse.linalg import LinearOperator, cg
 
-    n, calls = x.size, [0]
-
-    def neg_hvp(p):
-        size = float(np.max(np.abs(p)))
-        if size == 0.0:
-            return np.zeros(n)
-        calls[0] += 2
-        return -_hvp(f_lg, x, 1e-5 * p / size) * size
-
-    diag = _diagonal(neg_hvp, n, [np.arange(n)] if blocks is None else blocks)
+    n = x.size
+    neg_hvp, calls = _neg_hvp(f_lg, x)
+    diag = _diagonal(neg_hvp, n, blocks)
     op = LinearOperator((n, n), matvec=neg_hvp, dtype=float)
     precond = LinearOperator((n, n), matvec=lambda v: v / diag, dtype=float)
     out = np.zeros((len(rows), n))

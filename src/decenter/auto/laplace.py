@@ -39,7 +39,6 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace
-from pytensor.link.vm import VMLinker
 
 from decenter._pymc import initial_point, linear_logprob
 from decenter.auto.covariance import curvature_scale, log_scale_sd
@@ -75,9 +74,7 @@ FIT_MODE = LinearMode(linker="cvm", optimizer="fast_compile").including(
 #: Python, as fast as in C there, so that a process sampling with numba (nutpie) never starts
 #: PyTensor's C backend (0.75 s once per process; eight schools' first plan 0.61 -> 0.18 s).
 PY_FIT_MAX = 32
-PY_FIT_MODE = LinearMode(
-    linker=VMLinker(use_cloop=False, c_thunks=False), optimizer="fast_compile"
-).including("local_pow_specialize", "local_check_parameter_to_ninf_switch")
+PY_FIT_MODE = FAST_COMPILE.including("local_pow_specialize", "local_check_parameter_to_ninf_switch")
 #: Above this many terms (free, observed, potential and the correction's) the objective is a
 #: binary tree of additions (:func:`decenter.auto.structure.tree_sum`) compiled in
 #: :data:`LARGE_FIT_MODE`: the default sum becomes one addition with an input per term, whose C
