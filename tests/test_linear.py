@@ -133,3 +133,47 @@ def test_the_python_objective_gives_the_c_objectives_plan(monkeypatch):
     assert python.fit["evaluations"] == c.fit["evaluations"]
     for a, b in zip(python.rewrites, c.rewrites, strict=True):
         np.testing.assert_allclose(np.asarray(a.lam, float), np.asarray(b.lam, float), atol=1e-8)
+
+
+def test_bare_mode_applies_its_rewriters_and_no_others():
+    from pymc.logprob.utils import ParameterValueError
+
+    from decenter._pymc import local_check_parameter_to_ninf_switch
+    from decenter.util.linear import FAST_COMPILE, bare_mode
+
+    s, x = pt.scalar("s"), pt.scalar("x")
+    lp = pm.logp(pm.Normal.dist(0, s), x)
+    switch = pytensor.function(
+        [s, x], lp, mode=bare_mode("py", local_check_parameter_to_ninf_switch)
+    )
+    assert switch(-1.0, 0.0) == -np.inf  # the parameter check became -inf
+    assert np.isclose(switch(1.0, 0.0), -0.5 * np.log(2 * np.pi))
+    plain = pytensor.function([s, x], lp, mode=bare_mode("py"))
+    with pytest.raises(ParameterValueError):
+        plain(-1.0, 0.0)
+
+    # no canonicalisation: the multiplications by one stay (FAST_COMPILE removes them)
+    def nodes(mode):
+        f = pytensor.function([x], pt.exp(x * 1.0) * 1.0, mode=mode)
+        return len(f.maker.fgraph.apply_nodes)
+
+    assert nodes(bare_mode("py")) == 3 and nodes(FAST_COMPILE) == 1
+
+
+def test_the_helper_mode_gives_fast_compiles_curvature(monkeypatch):
+    # the fit's helper functions lost PyTensor's canonicalisation (HELPER_MODE): the same
+    # information per element, to rounding
+    import decenter.auto.curvature as curvature
+    from decenter.examples.radon import centered_model
+    from decenter.util.linear import FAST_COMPILE
+
+    m = centered_model()
+    values = pm.draw(list(m.free_RVs), random_seed=1)  # one prior draw of every variable
+    draws = {rv.name: np.asarray(v)[None] for rv, v in zip(m.free_RVs, values, strict=True)}
+    helper = curvature.information(m, ["a", "b"], draws)
+    monkeypatch.setattr(curvature, "HELPER_MODE", FAST_COMPILE)
+    fast = curvature.information(m, ["a", "b"], draws)
+    for name in ["a", "b"]:
+        assert helper[name].information.shape == (85,)
+        np.testing.assert_allclose(helper[name].information, fast[name].information, rtol=1e-9)
+        np.testing.assert_allclose(helper[name].scale, fast[name].scale, rtol=1e-9)

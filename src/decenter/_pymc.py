@@ -71,7 +71,10 @@ from pymc.distributions.truncated import TruncatedRV  # noqa: F401  (re-exported
 from pymc.logprob.basic import logp  # noqa: F401  (re-exported)
 
 # PyMC 6.4: the op of the parameter checks in logp graphs (pymc/logprob/utils.py).
-from pymc.logprob.utils import CheckParameterValue  # noqa: F401  (re-exported)
+from pymc.logprob.utils import (
+    CheckParameterValue,  # noqa: F401  (re-exported)
+    local_check_parameter_to_ninf_switch,  # noqa: F401  (re-exported)
+)
 
 # PyMC 6.4: the model <-> FunctionGraph conversion (pymc/model/fgraph.py), the dummy ops that
 # mark free variables and Deterministics in it, and a toposorting replace (pymc/pytensorf.py).
@@ -111,6 +114,7 @@ __all__ = [
     "vectorize_over_posterior",
     "initial_point",
     "linear_logprob",
+    "HELPER_MODE",
 ]
 
 
@@ -211,7 +215,12 @@ from pymc.pytensorf import find_rng_nodes, replace_rng_nodes, reseed_rngs  # noq
 from pytensor.compile import SharedVariable, view_op  # noqa: E402
 from pytensor.graph import FunctionGraph  # noqa: E402
 
-from decenter.util.linear import FAST_COMPILE, LinearFunctionGraph  # noqa: E402
+from decenter.util.linear import FAST_COMPILE, LinearFunctionGraph, bare_mode  # noqa: E402
+
+#: Python thunks, no canonicalisation, a parameter check outside its support -inf (not an
+#: error): the fit's helper functions (curvature, maps between parameterisations), evaluated a
+#: few times each. Plans 10-25 % faster than in ``FAST_COMPILE`` on the real suite (docs/auto.md).
+HELPER_MODE = bare_mode("py", local_check_parameter_to_ninf_switch)
 
 
 def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray]:
@@ -228,6 +237,7 @@ def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray
     # not PyMC's compile: it makes a plain Mode of the mode, and adds the RNG updates and the
     # in-place draws of a function called many times, whose destroy handler then checks every
     # output at each rewrite (quadratic: 13 s at 1,800 variables); this one is called once
+    # FAST_COMPILE, as PyMC: the same values to the last bit (HELPER_MODE is 1 ulp off on some)
     mode = FAST_COMPILE.including("local_check_parameter_to_ninf_switch")
     fn = pytensor.function([], exprs, mode=mode)
     reseed_rngs(find_rng_nodes(fn.maker.fgraph.outputs), random_seed)

@@ -31,9 +31,8 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
 
-from decenter._pymc import LogTransform, initial_point
+from decenter._pymc import HELPER_MODE, LogTransform, initial_point
 from decenter.families import Rule, find_rule
-from decenter.util.linear import FAST_COMPILE
 
 __all__ = [
     "information",
@@ -89,7 +88,7 @@ def _to_values_fn(model: pm.Model):
         outs.append(rv if tr is None else tr.forward(rv, *rv.owner.inputs))
     outs = graph_replace(outs, holders, strict=False)
     return pytensor.function(
-        list(holders.values()), outs, on_unused_input="ignore", mode=FAST_COMPILE
+        list(holders.values()), outs, on_unused_input="ignore", mode=HELPER_MODE
     )
 
 
@@ -259,7 +258,7 @@ class InformationFn:
             [*values, *(weights[n_] for n_ in self.names)],
             outs + scale_exprs,
             on_unused_input="ignore",
-            mode=FAST_COMPILE,
+            mode=HELPER_MODE,
         )
 
     def __call__(

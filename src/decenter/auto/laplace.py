@@ -39,13 +39,15 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace
+from pytensor.tensor.rewriting.math import local_pow_specialize
 
-from decenter._pymc import initial_point, linear_logprob
+from decenter._pymc import HELPER_MODE, initial_point, linear_logprob
+from decenter._pymc import local_check_parameter_to_ninf_switch as ninf_switch
 from decenter.auto.covariance import curvature_scale, log_scale_sd
 from decenter.auto.curvature import InformationFn, _scale_expr
 from decenter.auto.structure import components, data_size, dependencies, tree_sum
 from decenter.core.plan import Plan, _unique_name
-from decenter.util.linear import FAST_COMPILE, LinearMode
+from decenter.util.linear import LinearMode, bare_mode
 
 __all__ = ["laplace_fit", "LaplaceFit", "noncentered_plan", "DENSE_HESSIAN_MAX"]
 
@@ -72,9 +74,11 @@ FIT_MODE = LinearMode(linker="cvm", optimizer="fast_compile").including(
 )
 #: At most this many elements (dimensions and observed values): the objective evaluated in
 #: Python, as fast as in C there, so that a process sampling with numba (nutpie) never starts
-#: PyTensor's C backend (0.75 s once per process; eight schools' first plan 0.61 -> 0.18 s).
+#: PyTensor's C backend (0.75 s once per process; eight schools' first plan 0.61 -> 0.18 s),
+#: and without canonicalisation (it costs more than it saves there: eight schools' plan
+#: 0.12 -> 0.09 s; larger models' objectives keep :data:`FIT_MODE`, docs/auto.md).
 PY_FIT_MAX = 32
-PY_FIT_MODE = FAST_COMPILE.including("local_pow_specialize", "local_check_parameter_to_ninf_switch")
+PY_FIT_MODE = bare_mode("py", local_pow_specialize, ninf_switch)
 #: Above this many terms (free, observed, potential and the correction's) the objective is a
 #: binary tree of additions (:func:`decenter.auto.structure.tree_sum`) compiled in
 #: :data:`LARGE_FIT_MODE`: the default sum becomes one addition with an input per term, whose C
@@ -147,7 +151,7 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict, rules=N
     sizes = [np.size(ip[v.name]) for v in values] + [data_size(ncp, o) for o in ncp.observed_RVs]
     lg = _objective(ncp, scales, info, python=sum(sizes) <= PY_FIT_MAX)
     rest = pytensor.function(
-        values, [*orig_exprs, *scales], on_unused_input="ignore", mode=FAST_COMPILE
+        values, [*orig_exprs, *scales], on_unused_input="ignore", mode=HELPER_MODE
     )
     split, blocks = _layout([(tuple(ip[v.name].shape), v.dtype) for v in values])
 

@@ -24,9 +24,10 @@ from pytensor.compile.maker import FunctionMaker
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph import FunctionGraph
 from pytensor.graph.basic import AtomicVariable
+from pytensor.graph.rewriting.basic import MergeOptimizer, SequentialGraphRewriter, in2out
 from pytensor.graph.utils import MissingInputError
 
-__all__ = ["LinearFunctionGraph", "LinearMode", "linear_mode", "FAST_COMPILE"]
+__all__ = ["LinearFunctionGraph", "LinearMode", "linear_mode", "bare_mode", "FAST_COMPILE"]
 
 
 class LinearFunctionGraph(FunctionGraph):
@@ -90,6 +91,18 @@ class LinearMode(Mode):
 def linear_mode(mode: str | Mode) -> LinearMode:
     """``mode`` (a PyTensor mode or its name, e.g. ``"FAST_COMPILE"``) as a :class:`LinearMode`."""
     return LinearMode(*get_mode(mode).__getstate__())
+
+
+def bare_mode(linker: str, *node_rewriters) -> LinearMode:
+    """A :class:`LinearMode` whose only graph rewrites are merging and ``node_rewriters`` (one
+    pass, inputs to outputs): for a function evaluated a few times, or on few elements, where
+    PyTensor's canonicalisation costs more than it saves (a plan's fit, docs/auto.md).
+
+    ``Mode(optimizer=None).including(name)`` applies nothing (the rewrites live in sub-databases
+    a bare query does not reach), hence the rewriters themselves here.
+    """
+    parts = [MergeOptimizer()] + ([in2out(*node_rewriters)] if node_rewriters else [])
+    return LinearMode(linker=linker, optimizer=SequentialGraphRewriter(*parts))
 
 
 #: PyTensor's ``FAST_COMPILE`` (Python thunks, few rewrites), linear: the helper functions
