@@ -183,6 +183,28 @@ def test_a_variable_the_fit_cannot_handle_falls_back_alone(monkeypatch, seed):
     assert "item_eff_offset" in new.named_vars and "eff_offset" not in new.named_vars
 
 
+def test_an_overflowed_information_falls_back_alone(monkeypatch, seed):
+    # one element's curvature overflows (inf) wherever it is taken: it used to make the
+    # fit's objective -inf and the whole model fall back; now that variable alone does
+    m = _zsn(seed % 20)
+    real = decenter.auto.curvature.InformationFn.__call__
+
+    def overflowing(self, draws, **kwargs):
+        out = real(self, draws, **kwargs)
+        if "item_eff" in out:  # its first element (of its ZeroSumNormal subspace)
+            info = out["item_eff"]
+            info.information, info.lam_raw = info.information.copy(), info.lam_raw.copy()
+            info.information.flat[0], info.lam_raw.flat[0] = np.inf, np.nan
+        return out
+
+    monkeypatch.setattr(decenter.auto.curvature.InformationFn, "__call__", overflowing)
+    p = decenter.plan(m)
+    assert p.fit["converged"]
+    assert list(p.fit["fallback"]) == ["item_eff"]
+    assert "not finite" in p["item_eff"].reason and p["item_eff"].lam is None
+    assert p.fit["lam_mean"]["eff"] > INFORMED and p["eff"].action == "keep"
+
+
 def test_whole_fit_failure_warns_for_every_candidate(monkeypatch, seed):
     import decenter.auto.laplace
 
