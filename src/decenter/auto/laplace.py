@@ -358,8 +358,7 @@ def _laplace_fit(
         point, log_scale = at(x)
         scl = {n: np.exp(log_scale[n]) for n in names}
         infos = info_fn({k: v[None] for k, v in point.items()}, scales=scl)
-        # an overflowed information (inf) makes the objective -inf and failed the whole fit:
-        # 0 there; auto._finite leaves the variable non-centered if it stays so at the end
+        # an overflowed (inf) information is 0: not a -inf objective failing the whole fit
         new = [np.nan_to_num(np.ravel(infos[n].information), posinf=0.0, neginf=0.0) for n in names]
         if info is not None and all(
             np.allclose(np.log1p(a), np.log1p(b), atol=0.05) for a, b in zip(new, info, strict=True)
