@@ -339,9 +339,8 @@ def _laplace_fit(
     """
     names = [d.name for d in plan.rewrites]
     t0 = time.perf_counter()
-    # no stack trace per graph node: they point error messages at the user's lines, and these
-    # helper graphs have none (walking the stack for each node is a fifth of their build)
-    # and PyMC's logprob graphs built with the linear import (decenter._pymc.linear_logprob)
+    # no stack trace per node (they point errors at user lines; these helper graphs have none,
+    # and the walk is a fifth of their build); PyMC's logprob graphs built linear (_pymc)
     with pytensor.config.change_flags(traceback__limit=0), linear_logprob():
         info_fn, f_obj, f_rest, x, orig, blocks, deps, comps, layers = _build(model, plan, names)
     names = info_fn.names
