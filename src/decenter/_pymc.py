@@ -219,7 +219,8 @@ from decenter.util.linear import FAST_COMPILE, LinearFunctionGraph, bare_mode  #
 
 #: Python thunks, no canonicalisation, a parameter check outside its support -inf (not an
 #: error): the fit's helper functions (curvature, maps between parameterisations), evaluated a
-#: few times each. Plans 10-25 % faster than in ``FAST_COMPILE`` on the real suite (docs/auto.md).
+#: few times each. Warm plans 7-34 % faster than in ``FAST_COMPILE`` on 11 of the 12 real
+#: models, chem97 (31,022 observations) 4 % slower (docs/auto.md, "What it costs").
 HELPER_MODE = bare_mode("py", local_check_parameter_to_ninf_switch)
 
 
