@@ -27,10 +27,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import networkx as nx
-import numpy as np
 import pymc as pm
 
-from decenter.core.graph import model_graph
+from decenter.core.graph import data_value, model_graph
 from decenter.core.reasons import _family_name
 from decenter.core.strategy import _static_shape
 
@@ -49,12 +48,8 @@ class VarPrint(NamedTuple):
 
 def _dim_length(length) -> int | None:
     """A coordinate's length without compiling: shared value, constant data, or None."""
-    for read in (lambda v: v.get_value(), lambda v: v.data):
-        try:
-            return int(np.asarray(read(length)))
-        except Exception:  # not that kind of variable
-            continue
-    return None
+    value = data_value(length)
+    return None if value is None or value.size != 1 else int(value)
 
 
 def _shape(model: pm.Model, rv, lengths: dict) -> tuple[int, ...] | None:

@@ -23,12 +23,43 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import networkx as nx
+import numpy as np
 import pymc as pm
 from pytensor.graph.basic import Variable
 from pytensor.graph.traversal import walk
+from pytensor.scalar import Second
+from pytensor.tensor.elemwise import Elemwise
 from pytensor.tensor.shape import Shape, Shape_i
 
-__all__ = ["model_graph", "named_parents", "free_parents", "var_kind"]
+__all__ = [
+    "model_graph",
+    "named_parents",
+    "free_parents",
+    "var_kind",
+    "value_inputs",
+    "data_value",
+]
+
+
+def value_inputs(var: Variable) -> list[Variable]:
+    """The inputs of ``var``'s node that its values depend on: not those read for a shape only
+    (``x.shape``; ``fill(x, v)``, as in ``ones_like(x)``, takes its values from ``v``)."""
+    node = var.owner
+    if node is None or isinstance(node.op, Shape | Shape_i):
+        return []
+    if isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, Second):
+        return [node.inputs[1]]
+    return list(node.inputs)
+
+
+def data_value(var: Variable) -> np.ndarray | None:
+    """The numbers of a ``pm.Data`` (shared) or constant variable, without compiling; None for
+    a computed one."""
+    if hasattr(var, "get_value"):
+        return np.asarray(var.get_value(borrow=True))
+    if hasattr(var, "data"):
+        return np.asarray(var.data)
+    return None
 
 
 def var_kind(model: pm.Model, var: Variable) -> str:
@@ -69,11 +100,7 @@ class _Index:
         named, values = self.named, self.values
 
         def expand(x):
-            if x in named or x in values or x.owner is None:
-                return []
-            if isinstance(x.owner.op, Shape | Shape_i):
-                return []
-            return x.owner.inputs
+            return [] if x in named or x in values else value_inputs(x)
 
         found: dict[str, None] = {}  # ordered set
         for x in walk(list(exprs), expand):
