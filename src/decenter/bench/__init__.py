@@ -59,14 +59,15 @@ __all__ = [
     "format_table",
 ]
 
-SUITES = ("synthetic", "real", "corpus", "corpus-dev", "corpus-heldout")
+SUITES = ("synthetic", "real", "corpus", "corpus-dev", "corpus-heldout", "corpus-fresh")
 
 
 def suite_models(suite: str) -> dict:
     """The model functions of a suite by name.
 
     ``corpus`` is :data:`decenter.examples.corpus.CORPUS`; ``corpus-dev`` and
-    ``corpus-heldout`` are its development and held-out halves (sorted by name).
+    ``corpus-heldout`` are its development and held-out halves (sorted by name);
+    ``corpus-fresh`` is the second held-out set, :data:`decenter.examples.corpus.FRESH`.
 
     Examples
     --------
@@ -82,6 +83,10 @@ def suite_models(suite: str) -> dict:
         from decenter.examples.real import REAL_SUITE
 
         return REAL_SUITE
+    if suite == "corpus-fresh":
+        from decenter.examples.corpus import FRESH
+
+        return FRESH
     if suite in ("corpus", "corpus-dev", "corpus-heldout"):
         from decenter.examples.corpus import CORPUS, DEVELOPMENT, HELD_OUT
 
@@ -92,12 +97,14 @@ def suite_models(suite: str) -> dict:
 
 def _lookup(model_name: str, suite: str | None = None):
     """The model function of a name: in the given suite, else the synthetic, the real suite,
-    then the corpus."""
-    for name in [suite] if suite else ["synthetic", "real", "corpus"]:
+    then the corpus and the fresh held-out set."""
+    for name in [suite] if suite else ["synthetic", "real", "corpus", "corpus-fresh"]:
         models = suite_models(name)
         if model_name in models:
             return models[model_name]
-    known = sorted({m for name in ("synthetic", "real", "corpus") for m in suite_models(name)})
+    known = sorted(
+        {m for name in ("synthetic", "real", "corpus", "corpus-fresh") for m in suite_models(name)}
+    )
     raise ValueError(f"unknown model {model_name!r}; choose from {known}")
 
 

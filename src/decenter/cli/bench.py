@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
         "--suite",
         choices=SUITES,
         default="synthetic",
-        help="which suite (synthetic); corpus-dev / corpus-heldout are the corpus's halves",
+        help="which suite (synthetic); corpus-dev / corpus-heldout are the corpus's halves, "
+        "corpus-fresh a second held-out set",
     )
     p.add_argument(
         "--models", nargs="+", metavar="MODEL", help="models of the suite (default: all)"
