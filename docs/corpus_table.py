@@ -7,6 +7,7 @@ divergences summed over seeds per form; whether the issue-28 targets hold (defau
 
     python docs/corpus_table.py docs/corpus_dev_baseline.json
     python docs/corpus_table.py docs/corpus_dev_now.json docs/corpus_heldout.json  # both halves
+    python docs/corpus_table.py docs/corpus_fresh.json  # the second held-out set
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import sys
 import numpy as np
 
 from decenter.bench import summarize
-from decenter.examples.corpus import PATTERN
+from decenter.examples.corpus import FRESH_PATTERN, PATTERN
+
+
+PATTERNS = {**PATTERN, **FRESH_PATTERN}
 
 
 def main(*paths: str) -> None:
@@ -44,7 +48,7 @@ def main(*paths: str) -> None:
         ratios.append(d["vs_best"])
         best = "C" if d["best"] == "centered" else "NC"
         print(
-            f"| {model} | {PATTERN[model]} | {ess} | {d['vs_original']:.2f} | "
+            f"| {model} | {PATTERNS[model]} | {ess} | {d['vs_original']:.2f} | "
             f"{d['vs_best']:.2f} ({best}) | {' / '.join(map(str, div))} | "
             f"{'met' if ok else 'missed: ' + ', '.join(why)} |"
         )

@@ -49,6 +49,10 @@ def test_fresh_set_is_apart_from_the_corpus_and_the_real_suite():
     assert set(FRESH) == set(FRESH_PATTERN) and len(FRESH) >= 10
     assert set(FRESH_PATTERN.values()) == PATTERNS
     assert not set(FRESH) & (set(CORPUS) | set(REAL_SUITE))
+    from decenter.examples import corpus
+
+    for name in FRESH:
+        assert f"\n{name} " in corpus.__doc__, name
     # on data sets the corpus does not use: each "Data:" source appears once in both
     sources = [_source(f) for f in [*CORPUS.values(), *FRESH.values()]]
     assert len(sources) == len(set(sources)), sorted(s for s in sources if sources.count(s) > 1)
@@ -110,9 +114,9 @@ def test_bench_suites_are_the_corpus_and_its_halves():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*NAMES, *sorted(FRESH)])
 def test_default_fit_covers_every_variable(name):
-    model = CORPUS[name]()
+    model = (CORPUS.get(name) or FRESH[name])()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         plan = decenter.plan(model, random_seed=1)
