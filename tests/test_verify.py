@@ -552,10 +552,16 @@ def test_pass_and_failure_quote_the_deviation_in_the_same_words():
         d = check.details
         assert check.passed is ok and (d["relative"] <= 1) is ok
         assert (
-            f"(deviation up to {fmt(d['spread'])}, up to {fmt(d['relative'])}{phrase})"
+            f"(deviation up to {fmt(d['spread'])} on terms of size {fmt(d['size'])}, up to "
+            f"{fmt(d['relative'])}{phrase})"
             in check.message
         )
     assert failed["change_of_variables"].details["relative"] > 1e3
+    # the size quoted is that of the terms where the deviation is: at least the deviation
+    # (a difference of two log densities) over twice the tolerance's relative size
+    for report in (passed, failed):
+        d = report["change_of_variables"].details
+        assert d["size"] >= 1 and d["spread"] <= 2 * d["size"] + 1
 
 
 def test_counts_of_one_are_singular():

@@ -130,11 +130,14 @@ def judge(
     # per-point tolerance: rounding grows with the size of the terms at that point
     scale = (1.0 + np.abs(lo) + np.abs(lc) + np.abs(ld))[valid]
     tols = rtol * (scale + float(np.median(scale)))
-    spread = float(np.max(np.abs(diff - offset)))
+    worst = int(np.argmax(np.abs(diff - offset)))
+    spread, size = float(np.abs(diff - offset)[worst]), float(scale[worst])
     tol = float(np.min(tols))
     # the deviation in units of its own point's tolerance: what the pass and the failure quote
     relative = float(np.max(np.abs(diff - offset) / tols))
-    details.update(spread=spread, tolerance=tol, offset=offset, relative=relative, rtol=rtol)
+    details.update(
+        spread=spread, size=size, tolerance=tol, offset=offset, relative=relative, rtol=rtol
+    )
     what = f"{details['dimensions']} dimensions, Jacobian blocks: " + ", ".join(
         f"{n} {k}" for k, n in summary.items()
     )
@@ -147,10 +150,13 @@ def judge(
 
 def _deviation(details: dict) -> str:
     """How far the difference strays from its constant, said the same way in a pass and a
-    failure: the largest deviation, and the largest in units of the tolerance at its point."""
+    failure: the largest deviation and the size of the terms where it is (a deviation of 10 is
+    rounding where the log density is 1e10), and the largest in units of the tolerance at its
+    point."""
     return (
-        f"deviation up to {fmt(details['spread'])}, up to {fmt(details['relative'])} times the "
-        f"tolerance of {details['rtol']:g} x the size of the terms"
+        f"deviation up to {fmt(details['spread'])} on terms of size {fmt(details['size'])}, up "
+        f"to {fmt(details['relative'])} times the tolerance of {details['rtol']:g} x the size "
+        "of the terms"
     )
 
 
