@@ -17,6 +17,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from decenter.examples.corpus_glmm import _parent
 from decenter.examples.real import _codes, _rdata
 
 __all__ = [
@@ -27,13 +28,6 @@ __all__ = [
     "oxide",
     "ergostool",
 ]
-
-
-def _parent(child: np.ndarray, parent: np.ndarray) -> np.ndarray:
-    """The parent code of every child code (each child lies in one parent)."""
-    out = np.zeros(child.max() + 1, dtype=np.int64)
-    out[child] = parent
-    return out
 
 
 def ohio() -> pm.Model:

@@ -18,6 +18,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from decenter.examples.corpus_glmm import _parent, _std
 from decenter.examples.real import _codes, _rdata
 
 __all__ = [
@@ -28,18 +29,6 @@ __all__ = [
     "wine",
     "toothpaste",
 ]
-
-
-def _std(x) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    return (x - x.mean()) / x.std()
-
-
-def _parent(child: np.ndarray, parent: np.ndarray) -> np.ndarray:
-    """The parent code of every child code (each child lies in one parent)."""
-    out = np.zeros(child.max() + 1, dtype=np.int64)
-    out[child] = parent
-    return out
 
 
 def bodyweight() -> pm.Model:
