@@ -25,8 +25,8 @@ import nutpie.compile_pymc
 
 import decenter
 from decenter.bench import _warm_up
-from decenter.examples.real import REAL_SUITE
 from decenter.core.rewrite import apply_plan
+from decenter.examples.real import REAL_SUITE
 
 FORMS = {"non-centered": "noncentered", "default": "auto"}
 

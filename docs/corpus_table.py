@@ -20,7 +20,6 @@ import numpy as np
 from decenter.bench import summarize
 from decenter.examples.corpus import FRESH_PATTERN, PATTERN
 
-
 PATTERNS = {**PATTERN, **FRESH_PATTERN}
 
 

@@ -25,8 +25,8 @@ import pytensor
 import pytensor.tensor as pt
 
 import decenter
-from decenter.examples.radon import _data, coords, load_radon
 from decenter.core.rewrite import apply_plan
+from decenter.examples.radon import _data, coords, load_radon
 
 
 def unprovable_radon() -> pm.Model:

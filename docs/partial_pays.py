@@ -29,9 +29,9 @@ import pytensor.tensor as pt
 
 import decenter
 from decenter.bench.prep import _compile, _sample_nutpie
+from decenter.core.rewrite import apply_plan
 from decenter.examples.corpus import CORPUS
 from decenter.examples.real import REAL_SUITE
-from decenter.core.rewrite import apply_plan
 
 
 def respiratory_loc() -> pm.Model:

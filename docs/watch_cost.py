@@ -10,8 +10,8 @@ import time
 import numpy as np
 
 import decenter
-from decenter.diagnose.watch import _tested, check, rank_tests
 from decenter.auto import plan as make_plan
+from decenter.diagnose.watch import _tested, check, rank_tests
 from decenter.examples.radon import centered_model
 
 
