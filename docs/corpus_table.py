@@ -1,13 +1,15 @@
 """The "Real-model corpus" table of docs/benchmarks.md from a ``decenter bench --json`` file.
 
 Per model: the default (``auto``, ``decenter.sample`` end to end) against the original
-(centered) and the better fixed form, min bulk ESS per gradient, medians over seeds;
+(centered) and the better fixed form, min bulk ESS per gradient, medians over seeds (with
+``--per-second``, also against the better fixed form in ESS per second end to end, compile
+and the default's fit included: meaningful only when all rows come from one run);
 divergences summed over seeds per form; whether the issue-28 targets hold (default / original
 >= 0.9, default / better >= 0.8, default divergences <= the fixed forms' fewer + 5).
 
     python docs/corpus_table.py docs/corpus_dev_baseline.json
     python docs/corpus_table.py docs/corpus_dev_now.json docs/corpus_heldout.json  # both halves
-    python docs/corpus_table.py docs/corpus_fresh.json  # the second held-out set
+    python docs/corpus_table.py docs/corpus_fresh.json --per-second  # the second held-out set
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from decenter.examples.corpus import FRESH_PATTERN, PATTERN
 PATTERNS = {**PATTERN, **FRESH_PATTERN}
 
 
-def main(*paths: str) -> None:
+def main(*paths: str, per_second: bool = False) -> None:
     runs = []
     for path in paths:
         with open(path) as f:
@@ -32,9 +34,10 @@ def main(*paths: str) -> None:
     print(
         "| model | pattern | ESS/grad x1000 C / NC / default | default / original "
         "| default / better | divergences C / NC / default | targets |"
+        + (" default / better, ESS/s end to end |" if per_second else "")
     )
-    print("|---|---|---|---|---|---|---|")
-    ratios = []
+    print("|---|---|---|---|---|---|---|" + ("---|" if per_second else ""))
+    ratios, per_s = [], []
     for model in dict.fromkeys(r["model"] for r in runs):
         c, nc, d = (by.get((model, s)) for s in ("centered", "noncentered", "auto"))
         if not (c and nc and d):
@@ -50,8 +53,16 @@ def main(*paths: str) -> None:
             f"| {model} | {PATTERNS[model]} | {ess} | {d['vs_original']:.2f} | "
             f"{d['vs_best']:.2f} ({best}) | {' / '.join(map(str, div))} | "
             f"{'met' if ok else 'missed: ' + ', '.join(why)} |"
+            + (f" {d['ess_per_s_vs_best']:.2f} |" if per_second else "")
         )
+        per_s.append(d["ess_per_s_vs_best"])
     print(f"\nmedian default / better over {len(ratios)} models: {np.median(ratios):.2f}")
+    if per_second:
+        print(
+            f"end to end (ESS per second, compile and fit included): default >= the better "
+            f"fixed form on {sum(r >= 1 for r in per_s)} of {len(per_s)}, median "
+            f"{np.median(per_s):.2f}"
+        )
 
 
 def _misses(d: dict, div: int, fewer: int) -> list[str]:
@@ -66,4 +77,5 @@ def _misses(d: dict, div: int, fewer: int) -> list[str]:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    args = sys.argv[1:]
+    main(*(a for a in args if a != "--per-second"), per_second="--per-second" in args)
