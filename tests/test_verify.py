@@ -553,8 +553,7 @@ def test_pass_and_failure_quote_the_deviation_in_the_same_words():
         assert check.passed is ok and (d["relative"] <= 1) is ok
         assert (
             f"(deviation up to {fmt(d['spread'])} on terms of size {fmt(d['size'])}, up to "
-            f"{fmt(d['relative'])}{phrase})"
-            in check.message
+            f"{fmt(d['relative'])}{phrase})" in check.message
         )
     assert failed["change_of_variables"].details["relative"] > 1e3
     # the size quoted is that of the terms where the deviation is: at least the deviation
