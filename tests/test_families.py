@@ -183,30 +183,6 @@ def test_mvnormal_partial_form_ends_are_the_original_and_the_whitened_offsets():
     np.testing.assert_allclose(np.cov(draws.reshape(-1, 3).T), a @ a.T, atol=0.05)
 
 
-def test_mvnormal_partial_map_solves_small_factors_elementwise():
-    """A^-1 r by forward substitution where the dimension is known and small (no batched
-    LAPACK solve per row), by PyTensor's triangular solve otherwise: the same values."""
-    from pytensor.graph.traversal import ancestors
-    from pytensor.tensor.slinalg import SolveTriangular
-
-    from decenter.families.multivariate import UNROLL_MAX, _solve_lower
-
-    def solves(out):
-        ops = [getattr(v.owner.op, "core_op", v.owner.op) for v in ancestors([out]) if v.owner]
-        return any(isinstance(op, SolveTriangular) for op in ops)
-
-    rng = np.random.default_rng(2)
-    for k in (1, 2, 3, UNROLL_MAX + 1):
-        a = np.tril(rng.normal(size=(5, k, k)), -1) + np.eye(k) * rng.uniform(0.5, 2, (5, 1, k))
-        r = rng.normal(size=(5, k))
-        want = np.linalg.solve(a, r[..., None])[..., 0]
-        known = _solve_lower(pt.as_tensor(a), pt.as_tensor(r))
-        unknown = _solve_lower(pt.tensor3("a"), pt.matrix("r"))
-        assert solves(known) is (k > UNROLL_MAX) and solves(unknown)
-        np.testing.assert_allclose(known.eval(), want, rtol=1e-12)
-        np.testing.assert_allclose(unknown.eval({"a": a, "r": r}), want, rtol=1e-12)
-
-
 def test_zerosumnormal():
     with pm.Model(coords={"g": range(4)}) as m:
         sigma = pm.HalfNormal("sigma")
