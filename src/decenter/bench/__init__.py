@@ -95,16 +95,18 @@ def suite_models(suite: str) -> dict:
     raise ValueError(f"unknown suite {suite!r}; choose from {SUITES}")
 
 
+#: the suites a model name is looked up in, in order (the halves are parts of ``corpus``)
+_SEARCHED = ("synthetic", "real", "corpus", "corpus-fresh")
+
+
 def _lookup(model_name: str, suite: str | None = None):
     """The model function of a name: in the given suite, else the synthetic, the real suite,
     then the corpus and the fresh held-out set."""
-    for name in [suite] if suite else ["synthetic", "real", "corpus", "corpus-fresh"]:
+    for name in [suite] if suite else _SEARCHED:
         models = suite_models(name)
         if model_name in models:
             return models[model_name]
-    known = sorted(
-        {m for name in ("synthetic", "real", "corpus", "corpus-fresh") for m in suite_models(name)}
-    )
+    known = sorted({m for name in _SEARCHED for m in suite_models(name)})
     raise ValueError(f"unknown model {model_name!r}; choose from {known}")
 
 

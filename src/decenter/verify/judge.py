@@ -130,11 +130,12 @@ def judge(
     # per-point tolerance: rounding grows with the size of the terms at that point
     scale = (1.0 + np.abs(lo) + np.abs(lc) + np.abs(ld))[valid]
     tols = rtol * (scale + float(np.median(scale)))
-    worst = int(np.argmax(np.abs(diff - offset)))
-    spread, size = float(np.abs(diff - offset)[worst]), float(scale[worst])
+    deviation = np.abs(diff - offset)
+    worst = int(np.argmax(deviation))
+    spread, size = float(deviation[worst]), float(scale[worst])
     tol = float(np.min(tols))
     # the deviation in units of its own point's tolerance: what the pass and the failure quote
-    relative = float(np.max(np.abs(diff - offset) / tols))
+    relative = float(np.max(deviation / tols))
     details.update(
         spread=spread, size=size, tolerance=tol, offset=offset, relative=relative, rtol=rtol
     )
@@ -142,7 +143,7 @@ def judge(
         f"{n} {k}" for k, n in summary.items()
     )
     n_valid = int(valid.sum())
-    if np.all(np.abs(diff - offset) <= tols):
+    if np.all(deviation <= tols):
         return _constant(offset, tol, n_valid, what, details)
     details["varying"] = _varying(groups, valid, tols)
     return _not_constant(offset, n_valid, what, details)
