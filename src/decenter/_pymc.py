@@ -93,7 +93,7 @@ from pymc.pytensorf import (  # noqa: F401  (re-exported)
 from pymc.sampling.forward import vectorize_over_posterior  # noqa: F401  (re-exported)
 
 # PyMC 6.4: the value variable's name ("x_log__") and the list type of Model.free_RVs.
-from pymc.util import get_transformed_name, treelist  # noqa: F401  (re-exported)
+from pymc.util import get_random_generator, get_transformed_name, treelist  # noqa: F401  (re-exported)
 
 __all__ = [
     "default_value_transform",
@@ -107,6 +107,7 @@ __all__ = [
     "model_free_rv",
     "model_deterministic",
     "toposort_replace",
+    "get_random_generator",
     "get_transformed_name",
     "treelist",
     "compile_pymc",
