@@ -3,8 +3,10 @@
 Suites: ``synthetic`` (:data:`decenter.examples.suite.SUITE`, simulated data), ``real``
 (:data:`decenter.examples.real.REAL_SUITE`, public models and data) and ``corpus``
 (:data:`decenter.examples.corpus.CORPUS`; its halves ``corpus-dev`` and ``corpus-heldout``). For every model,
-strategy and seed, the model is transformed, compiled and sampled with nutpie (``auto``:
-``decenter.sample`` end to end when it exists), and the run reports
+strategy and seed, the model is transformed and sampled as a user samples it,
+``pm.sample(nuts_sampler="nutpie")`` (``auto``: ``decenter.sample``, which calls it), every
+form with the same seed and the same path: a default that keeps the model as written samples
+the centered form's very draws. The run reports
 
 * ``ess_per_grad``: minimum bulk ESS over the original variables (every element) divided by
   the gradient evaluations of the sampling phase (``n_steps``), the hardware-free efficiency;
@@ -43,8 +45,10 @@ from decenter.bench.prep import (  # noqa: F401  (STRATEGIES, VIP_ADVI_STEPS re-
     STRATEGIES,
     VIP_ADVI_STEPS,
     _compiled,
+    _prepare,
     _sample_end_to_end,
     _sample_nutpie,
+    _sample_pm,
     _vip_available,
 )
 from decenter.bench.table import format_table, summarize, targets
@@ -128,9 +132,12 @@ def run_one(
     """Transform, compile and sample one suite model with one strategy; return the metrics.
 
     ``seconds`` is end to end: transform (pilot or fit included), compile and sampling.
-    ``auto`` goes through ``decenter.sample`` (end to end). With a ``cache`` dict,
-    the seed-free strategies (centered, noncentered, default) transform and compile once per
-    model; later seeds count the first one's transform and compile seconds in ``seconds``.
+    ``auto`` goes through ``decenter.sample``, the other strategies through ``pm.sample``
+    (both with nutpie, the same seed and the warm-up kept). With a ``cache`` dict (the
+    slow tests: per-gradient figures only), the seed-free strategies (centered, noncentered,
+    default) are instead compiled once per model with ``nutpie.compile_pymc_model`` and
+    sampled with ``nutpie.sample`` (the seed ``pm.sample`` would give it); later seeds count
+    the first one's transform and compile seconds in ``seconds``.
     """
     model = _lookup(model_name, suite)()
     original = [rv.name for rv in model.free_RVs]
@@ -140,6 +147,12 @@ def run_one(
             model, seed=seed, draws=draws, tune=tune, chains=chains
         )
         t_transform = t_compile = float("nan")
+        seconds = time.perf_counter() - t0
+    elif cache is None:  # as a user samples a fixed form: pm.sample, the same path as auto's
+        new, pilot_grads, extra = _prepare(model, strategy, seed)
+        t_transform = time.perf_counter() - t0
+        trace = _sample_pm(new, seed=seed, draws=draws, tune=tune, chains=chains)
+        t_compile = float("nan")  # inside pm.sample
         seconds = time.perf_counter() - t0
     else:
         compiled, pilot_grads, extra, t_transform, t_compile = _compiled(

@@ -104,13 +104,10 @@ def _sample_nutpie(compiled, *, seed, draws, tune, chains):
 _SEED_FREE = ("centered", "noncentered", "default")
 
 
-def _sample_end_to_end(model, *, seed, draws, tune, chains):
-    """``decenter.sample(model, strategy="auto")`` with nutpie: pilot, transform and sampling."""
-    import decenter
-
-    idata = decenter.sample(
-        model,
-        strategy="auto",
+def _pm_kwargs(seed, draws, tune, chains) -> dict:
+    """What every end-to-end run passes to ``pm.sample`` (through ``decenter.sample`` for
+    ``auto``): nutpie, the warm-up kept so that its gradients are counted for every form."""
+    return dict(
         random_seed=seed,
         nuts_sampler="nutpie",
         draws=draws,
@@ -118,7 +115,23 @@ def _sample_end_to_end(model, *, seed, draws, tune, chains):
         chains=chains,
         cores=min(chains, 2),
         progressbar=False,
+        discard_tuned_samples=False,
     )
+
+
+def _sample_pm(model, *, seed, draws, tune, chains):
+    """``pm.sample(model, nuts_sampler="nutpie")``: a fixed form sampled as a user samples it
+    (compile included), by the same path and with the same seed as ``auto``."""
+    import pymc as pm
+
+    return pm.sample(model=model, **_pm_kwargs(seed, draws, tune, chains))
+
+
+def _sample_end_to_end(model, *, seed, draws, tune, chains):
+    """``decenter.sample(model, strategy="auto")`` with nutpie: pilot, transform and sampling."""
+    import decenter
+
+    idata = decenter.sample(model, strategy="auto", **_pm_kwargs(seed, draws, tune, chains))
     # the plan is recorded in the posterior's attributes (or the top level's)
     attrs = {**getattr(idata, "attrs", {}), **idata.posterior.attrs}
     text = json.dumps({k: v for k, v in attrs.items() if "decenter" in k}, default=str)
