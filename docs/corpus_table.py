@@ -10,6 +10,8 @@ divergences summed over seeds per form; whether the issue-28 targets hold (defau
     python docs/corpus_table.py docs/corpus_dev_baseline.json
     python docs/corpus_table.py docs/corpus_dev_now.json docs/corpus_heldout.json  # both halves
     python docs/corpus_table.py docs/corpus_fresh.json --per-second  # the second held-out set
+    python docs/corpus_table.py docs/corpus_paired_dev.json --per-second  # all 46 in one run:
+    #   also corpus_paired_heldout.json, corpus_paired_fresh.json (paired seeds, one path)
 """
 
 from __future__ import annotations
