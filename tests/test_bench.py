@@ -18,16 +18,17 @@ def test_the_fixed_forms_get_the_seed_pm_sample_gives_nutpie():
 
 def test_a_default_that_keeps_the_model_samples_the_centered_draws():
     # chickwts: one ZeroSumNormal effect the default keeps as written ("nothing to rewrite"),
-    # so `auto` (decenter.sample -> pm.sample) and `centered` (nutpie directly) must agree
-    # to the last draw; before the seeds were paired they were independent runs
+    # so `auto` (decenter.sample -> pm.sample) and `centered` must agree to the last draw, by
+    # the bench's path (pm.sample) and by the slow tests' (a cached nutpie compile); before the
+    # seeds were paired they were independent runs
     from decenter.bench import run_one
 
     kw = dict(seed=3, draws=60, tune=60, chains=2, suite="corpus-dev")
     auto = run_one("chickwts", "auto", **kw)
     assert "nothing to rewrite" in auto["summary"]
-    # the bench's path (pm.sample) and the slow tests' (a cached nutpie compile)
-    for centered in (run_one("chickwts", "centered", **kw), run_one("chickwts", "centered",
-                                                                   cache={}, **kw)):  # fmt: skip
+    by_pm_sample = run_one("chickwts", "centered", **kw)
+    by_nutpie = run_one("chickwts", "centered", cache={}, **kw)
+    for centered in (by_pm_sample, by_nutpie):
         for key in ("ess_min", "grads", "tune_grads", "divergences"):
             assert centered[key] == auto[key], key
     assert np.isfinite(auto["ess_min"]) and auto["ess_min"] > 0 and auto["tune_grads"] > 0

@@ -72,9 +72,10 @@ def _compile(model, original):
 def nutpie_seed(seed: int, chains: int) -> int:
     """The seed ``pm.sample(random_seed=seed, chains=chains, nuts_sampler="nutpie")`` gives nutpie.
 
-    The fixed forms are sampled with nutpie directly and ``auto`` through ``decenter.sample``
-    (``pm.sample``); with this seed both get the same random numbers, so a default that keeps
-    the model as written samples the very draws of ``centered`` (a paired comparison).
+    With a cache (the slow tests) the fixed forms are sampled with nutpie directly, and
+    ``auto`` always through ``decenter.sample`` (``pm.sample``); with this seed both get the
+    same random numbers, so a default that keeps the model as written samples the very draws
+    of ``centered`` (a paired comparison).
 
     >>> nutpie_seed(1, 4) == nutpie_seed(1, 4) != nutpie_seed(2, 4)
     True
@@ -127,6 +128,23 @@ def _sample_pm(model, *, seed, draws, tune, chains):
     return pm.sample(model=model, **_pm_kwargs(seed, draws, tune, chains))
 
 
+def plan_digest(plan: dict) -> str:
+    """A short hash of a plan's choices (every decision's action, ``lam`` and ``unit`` to the
+    last bit; not its timings): two runs whose digests agree sampled the same model.
+
+    >>> a = {"decisions": [{"name": "x", "action": "rewrite", "lam": [0.5]}], "fit": {"s": 1}}
+    >>> b = {**a, "fit": {"s": 2}}  # another timing
+    >>> c = {"decisions": [{"name": "x", "action": "rewrite", "lam": [0.5 + 1e-15]}]}
+    >>> plan_digest(a) == plan_digest(b) != plan_digest(c)
+    True
+    """
+    import hashlib
+
+    keys = ("name", "action", "lam", "unit")
+    rows = [[d.get(k) for k in keys] for d in plan.get("decisions", [])]
+    return hashlib.sha1(json.dumps(rows).encode()).hexdigest()[:12]
+
+
 def _sample_end_to_end(model, *, seed, draws, tune, chains):
     """``decenter.sample(model, strategy="auto")`` with nutpie: pilot, transform and sampling."""
     import decenter
@@ -137,6 +155,7 @@ def _sample_end_to_end(model, *, seed, draws, tune, chains):
     text = json.dumps({k: v for k, v in attrs.items() if "decenter" in k}, default=str)
     m = re.search(r"(\d+) gradient evaluations", text)
     extra = {"end_to_end": True, "summary": attrs.get("decenter_summary")}
+    extra["plan_digest"] = plan_digest(json.loads(attrs.get("decenter_plan") or "{}"))
     # a run the watch discarded (re-planned and sampled again) is part of the cost
     watch = json.loads(attrs.get("decenter_watch") or "{}")
     extra["watch"] = watch.get("replanned")
