@@ -1,8 +1,10 @@
-"""The model each benchmark strategy samples, compiled for nutpie, and ``auto`` end to end.
+"""The model each benchmark strategy samples, and the paths that sample it.
 
-:func:`decenter.bench.run_one` asks :func:`_compiled` for a strategy's compiled model (with the
-seconds it took to transform and to compile) or runs :func:`_sample_end_to_end`; a new
-strategy is a branch of :func:`_prepare` and a name in :data:`STRATEGIES`.
+:func:`decenter.bench.run_one` samples a fixed form with :func:`_sample_pm` (``pm.sample``)
+and ``auto`` with :func:`_sample_end_to_end` (``decenter.sample``), both with
+:func:`_pm_kwargs`; with a cache (the slow tests) it asks :func:`_compiled` for a nutpie-compiled
+model instead (with the seconds it took to transform and to compile). A new strategy is a
+branch of :func:`_prepare` and a name in :data:`STRATEGIES`.
 """
 
 from __future__ import annotations
@@ -162,17 +164,18 @@ def _sample_end_to_end(model, *, seed, draws, tune, chains):
     return idata, (int(m.group(1)) if m else 0) + int(watch.get("discarded_gradients", 0)), extra
 
 
-def _compiled(model, original, model_name: str, strategy: str, *, seed, cache, t0: float):
+def _compiled(model, original, model_name: str, strategy: str, *, seed, cache: dict, t0: float):
     """(compiled model, pilot gradients, extra, transform seconds, compile seconds) of a
-    strategy, the seconds counted from ``t0``; with a ``cache`` dict, the seed-free strategies
-    are transformed and compiled once per model and later seeds get the first seed's entry."""
+    strategy for nutpie directly, the seconds counted from ``t0``; the seed-free strategies
+    are transformed and compiled once per model in ``cache`` and later seeds get the first
+    seed's entry."""
     key = (model_name, strategy)
-    if cache is not None and strategy in _SEED_FREE and key in cache:
+    if key in cache:
         return cache[key]
     new, pilot_grads, extra = _prepare(model, strategy, seed)
     t_transform = time.perf_counter() - t0
     compiled = _compile(new, original)
     t_compile = time.perf_counter() - t0 - t_transform
-    if cache is not None and strategy in _SEED_FREE:
+    if strategy in _SEED_FREE:
         cache[key] = (compiled, pilot_grads, extra, t_transform, t_compile)
     return compiled, pilot_grads, extra, t_transform, t_compile
