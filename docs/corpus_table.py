@@ -5,13 +5,16 @@ Per model: the default (``auto``, ``decenter.sample`` end to end) against the or
 ``--per-second``, also against the better fixed form in ESS per second end to end, compile
 and the default's fit included: meaningful only when all rows come from one run);
 divergences summed over seeds per form; whether the issue-28 targets hold (default / original
->= 0.9, default / better >= 0.8, default divergences <= the fixed forms' fewer + 5).
+>= 0.9, default / better >= 0.8, default divergences <= the fixed forms' fewer + 5 per three
+seeds: + 10 when the files hold six seeds).
 
     python docs/corpus_table.py docs/corpus_dev_baseline.json
     python docs/corpus_table.py docs/corpus_dev_now.json docs/corpus_heldout.json  # both halves
     python docs/corpus_table.py docs/corpus_fresh.json --per-second  # the second held-out set
     python docs/corpus_table.py docs/corpus_paired_dev.json --per-second  # all 46 in one run:
     #   also corpus_paired_heldout.json, corpus_paired_fresh.json (paired seeds, one path)
+    python docs/corpus_table.py docs/corpus_paired_dev.json docs/corpus_seeds456_dev.json
+    #   seeds 1-6: medians over six seeds (the same code, two runs)
 """
 
 from __future__ import annotations
@@ -47,8 +50,9 @@ def main(*paths: str, per_second: bool = False) -> None:
         ess = " / ".join(f"{1000 * r['ess_per_grad']:.2f}" for r in (c, nc, d))
         div = [r["divergences_total"] for r in (c, nc, d)]
         fewer = min(div[:2])
-        ok = d["vs_original"] >= 0.9 and d["vs_best"] >= 0.8 and div[2] <= fewer + 5
-        why = [] if ok else _misses(d, div[2], fewer)
+        allowed = fewer + 5 * d["n"] / 3  # the target's + 5 is per three seeds
+        ok = d["vs_original"] >= 0.9 and d["vs_best"] >= 0.8 and div[2] <= allowed
+        why = [] if ok else _misses(d, div[2], allowed)
         ratios.append(d["vs_best"])
         best = "C" if d["best"] == "centered" else "NC"
         print(
@@ -67,13 +71,13 @@ def main(*paths: str, per_second: bool = False) -> None:
         )
 
 
-def _misses(d: dict, div: int, fewer: int) -> list[str]:
+def _misses(d: dict, div: int, allowed: float) -> list[str]:
     out = []
     if d["vs_original"] < 0.9:
         out.append("vs original")
     if d["vs_best"] < 0.8:
         out.append("vs better")
-    if div > fewer + 5:
+    if div > allowed:
         out.append("divergences")
     return out
 
