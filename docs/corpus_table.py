@@ -15,6 +15,8 @@ seeds: + 10 when the files hold six seeds).
     #   also corpus_paired_heldout.json, corpus_paired_fresh.json (paired seeds, one path)
     python docs/corpus_table.py docs/corpus_paired_dev.json docs/corpus_seeds456_dev.json
     #   seeds 1-6: medians over six seeds (the same code, two runs)
+    python docs/corpus_table.py docs/corpus_seeds456_dev.json docs/corpus_mvn_seeds456_dev.json
+    #   a later file's runs replace the earlier's of the same model, form and seed
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ PATTERNS = {**PATTERN, **FRESH_PATTERN}
 
 
 def main(*paths: str, per_second: bool = False) -> None:
-    runs = []
+    latest = {}  # a later file's run replaces an earlier one of the same model, form and seed
     for path in paths:
         with open(path) as f:
-            runs += json.load(f)["runs"]
+            latest.update({(r["model"], r["strategy"], r["seed"]): r for r in json.load(f)["runs"]})
+    runs = list(latest.values())
     by = {(r["model"], r["strategy"]): r for r in summarize(runs)}
     print(
         "| model | pattern | ESS/grad x1000 C / NC / default | default / original "

@@ -313,7 +313,8 @@ def decide(
         d, _ = _candidate(model, rv, include_loc_only, graph)
         if d.rewrite and selected is not None and d.name not in selected:
             d.action, d.reason = "keep", f"not in vars ({d.reason})"
-        if d.rewrite and d.name in done:  # partially centered offsets are hierarchical again
+        # partially centered offsets are hierarchical again; a small MvNormal's is a CustomDist
+        if d.name in done and (d.rewrite or find_rule(rv) is None):
             d.action, d.reason = "keep", f"already reparameterized by decenter (of {done[d.name]})"
         decisions.append(d)
 
