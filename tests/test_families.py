@@ -188,8 +188,9 @@ def test_mvnormal_partial_offset_density_is_mvnormal_and_solves_nothing_when_sma
     """With a lam per element the offset's factor A differs by row. Up to TRI_UNROLL_MAX
     elements per row its density is written out by forward substitution (a CustomDist shown as
     MvNormal): the same log density as PyMC's MvNormal(lam mu, chol=A), and a log density
-    and gradient without batched solves or factorisations (one small LAPACK call per row per
-    gradient, 10x chickweight's cost per gradient). Above it, PyMC's MvNormal is kept."""
+    and gradient without batched solves or factorisations (PyMC's MvNormal makes a small
+    LAPACK call per row: 10x the original's cost per gradient on chickweight). Above it,
+    PyMC's MvNormal is kept."""
     from decenter.families.multivariate import TRI_UNROLL_MAX
 
     rng = np.random.default_rng(3)
