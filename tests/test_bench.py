@@ -17,17 +17,17 @@ def test_the_fixed_forms_get_the_seed_pm_sample_gives_nutpie():
 
 
 def test_a_default_that_keeps_the_model_samples_the_centered_draws():
-    # chickwts: one ZeroSumNormal effect the default keeps as written ("nothing to rewrite"),
+    # rail: one group effect the default keeps as written ("nothing to rewrite"),
     # so `auto` (decenter.sample -> pm.sample) and `centered` must agree to the last draw, by
     # the bench's path (pm.sample) and by the slow tests' (a cached nutpie compile); before the
     # seeds were paired they were independent runs
     from decenter.bench import run_one
 
-    kw = dict(seed=3, draws=60, tune=60, chains=2, suite="corpus-dev")
-    auto = run_one("chickwts", "auto", **kw)
+    kw = dict(seed=3, draws=60, tune=60, chains=2, suite="corpus-heldout")
+    auto = run_one("rail", "auto", **kw)
     assert "nothing to rewrite" in auto["summary"]
-    by_pm_sample = run_one("chickwts", "centered", **kw)
-    by_nutpie = run_one("chickwts", "centered", cache={}, **kw)
+    by_pm_sample = run_one("rail", "centered", **kw)
+    by_nutpie = run_one("rail", "centered", cache={}, **kw)
     for centered in (by_pm_sample, by_nutpie):
         for key in ("ess_min", "grads", "tune_grads", "divergences"):
             assert centered[key] == auto[key], key

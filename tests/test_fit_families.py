@@ -145,16 +145,20 @@ def test_fit_tells_informed_from_uninformed(family, seed):
     lam = p.fit["lam_mean"]
     assert lam[informed] > INFORMED, (lam, p.notes)
     assert lam[uninformed] < UNINFORMED, (lam, p.notes)
-    # left centered, and non-centered (whole-variable families: lam rounded to 0; MvNormal
-    # is partially centered element by element, mostly 0 here); an informed MvNormal can keep
-    # a few elements just below CENTER_ABOVE (data seed 16 of 0-19: 0.93-0.94), so partial
-    if shown == "MvNormal" and p[informed].action == "rewrite":
+    # left centered, and non-centered (Truncated and the walks: lam rounded to 0; MvNormal is
+    # partially centered element by element, ZeroSumNormal with one lam, mostly 0 here); an
+    # informed MvNormal can keep a few elements just below CENTER_ABOVE (data seed 16 of
+    # 0-19: 0.93-0.94), so partial
+    partial = shown in ("MvNormal", "ZeroSumNormal")
+    if partial and p[informed].action == "rewrite":
         assert np.mean(p[informed].lam) > INFORMED, p.notes
     else:
         assert p[informed].action == "keep" and "lam = 1 (auto)" in p[informed].reason
     assert p[uninformed].action == "rewrite"
     lam_u = 0.0 if p[uninformed].lam is None else np.mean(p[uninformed].lam)
-    assert lam_u < UNINFORMED and (p[uninformed].lam is None or shown == "MvNormal")
+    assert lam_u < UNINFORMED and (p[uninformed].lam is None or partial)
+    if shown == "ZeroSumNormal" and p[uninformed].lam is not None:
+        assert np.ndim(p[uninformed].lam) == 0, p[uninformed].lam  # one lam for the variable
 
 
 def _fail_for(monkeypatch, name: str) -> None:
@@ -171,6 +175,7 @@ def _fail_for(monkeypatch, name: str) -> None:
 
 def test_a_variable_the_fit_cannot_handle_falls_back_alone(monkeypatch, seed):
     m = _zsn(seed % 20)
+    whole = decenter.plan(m)["eff"]
     _fail_for(monkeypatch, "item_eff")
     p = decenter.plan(m)
     assert p.fit["converged"]
@@ -180,17 +185,27 @@ def test_a_variable_the_fit_cannot_handle_falls_back_alone(monkeypatch, seed):
     assert p["item_eff"].action == "rewrite" and p["item_eff"].lam is None
     # the other variable keeps the lam of the fit without the failure
     assert p.fit["lam_mean"]["eff"] > INFORMED
-    assert p["eff"].action == "keep"
+    assert _same_choice(p["eff"], whole)
     assert "item_eff" in str(p)
     with pytest.warns(UserWarning, match=r"'item_eff' \(the fit could not handle it"):
         new = decenter.transform(m)
-    assert "item_eff_offset" in new.named_vars and "eff_offset" not in new.named_vars
+    assert "item_eff_offset" in new.named_vars
+    assert ("eff_offset" in new.named_vars) == (whole.action == "rewrite")
+
+
+def _same_choice(d, other) -> bool:
+    """The same action and lam, to the fit's tolerance (the fit without the failed variable
+    stops at a slightly different point)."""
+    if d.action != other.action or (d.lam is None) != (other.lam is None):
+        return False
+    return d.lam is None or np.allclose(d.lam, other.lam, atol=0.02)
 
 
 def test_an_overflowed_information_falls_back_alone(monkeypatch, seed):
     # one element's curvature overflows (inf) wherever it is taken: it used to make the
     # fit's objective -inf and the whole model fall back; now that variable alone does
     m = _zsn(seed % 20)
+    whole = decenter.plan(m)["eff"]
     real = decenter.auto.curvature.InformationFn.__call__
 
     def overflowing(self, draws, **kwargs):
@@ -206,7 +221,7 @@ def test_an_overflowed_information_falls_back_alone(monkeypatch, seed):
     assert p.fit["converged"]
     assert list(p.fit["fallback"]) == ["item_eff"]
     assert "not finite" in p["item_eff"].reason and p["item_eff"].lam is None
-    assert p.fit["lam_mean"]["eff"] > INFORMED and p["eff"].action == "keep"
+    assert p.fit["lam_mean"]["eff"] > INFORMED and _same_choice(p["eff"], whole)
 
 
 def test_whole_fit_failure_warns_for_every_candidate(monkeypatch, seed):
@@ -244,4 +259,4 @@ def test_sample_warns_and_records_the_fallback(monkeypatch, seed):
     assert "item_eff" in attrs["decenter_summary"] and "fallback" in attrs["decenter_summary"]
     decisions = {d["name"]: d for d in json.loads(attrs["decenter_plan"])["decisions"]}
     assert "fallback" in decisions["item_eff"]["reason"]
-    assert decisions["eff"]["action"] == "keep"
+    assert "fallback" not in decisions["eff"]["reason"]  # the other variable keeps its lam

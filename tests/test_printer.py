@@ -169,7 +169,10 @@ def auto_like(model: pm.Model):
     rng = np.random.default_rng(0)
     lams, units = {}, {}
     for d in base.rewrites:
-        if not find_rule(model[d.name]).elementwise:
+        rule = find_rule(model[d.name])
+        if rule.scalar_lam:  # one lam for the variable (ZeroSumNormal), printed as its number
+            lams[d.name], units[d.name] = round(rng.uniform(0.05, 0.95), 2), 0.3
+        if not rule.elementwise:
             continue
         shape = np.shape(pm.draw(model[d.name], random_seed=0))
         lam = rng.uniform(0, 1, shape)
@@ -274,7 +277,9 @@ def _namespace(model: pm.Model, values: dict, p) -> dict:
 
 
 @pytest.mark.parametrize("strategy", ["noncentered", 0.5, "auto-like"])
-@pytest.mark.parametrize("name", ["radon", "lkj", "student_t", "random_walk", "scale_families"])
+@pytest.mark.parametrize(
+    "name", ["radon", "lkj", "zero_sum", "student_t", "random_walk", "scale_families"]
+)
 def test_every_printed_rewrite_is_the_math_the_graph_computes(name, strategy, seed):
     m = MODELS[name]()
     lines, p, new = diff_of(m, strategy)

@@ -393,12 +393,16 @@ def test_multivariate_families():
     # the zero-sum offset keeps its (n - 1)-dimensional value space
     assert new.initial_point()["zs_offset_zerosum__"].shape == (3,)
     assert_equivalent(m, new, n_points=4)
-    # partial centering: per element for MvNormal, all-or-nothing for ZeroSumNormal (and the
-    # plan says so)
+    # partial centering: per element for MvNormal, one lam for the whole ZeroSumNormal (an
+    # array is averaged, and the plan says so)
     p = decenter.plan(m, strategy=0.3)
     assert p["z"].action == "rewrite" and p["z"].lam == 0.3
-    assert p["zs"].action == "rewrite" and "lam rounded to 0" in p["zs"].reason
-    assert_equivalent(m, decenter.transform(m, strategy=0.3), n_points=4)
+    assert p["zs"].action == "rewrite" and p["zs"].lam == 0.3
+    partial = decenter.transform(m, strategy=0.3)
+    assert partial.initial_point()["zs_offset_zerosum__"].shape == (3,)
+    assert_equivalent(m, partial, n_points=4)
+    p = decenter.plan(m, strategy={"zs": np.array([0.1, 0.2, 0.3, 0.6])})
+    assert p["zs"].lam == pytest.approx(0.3) and "lam averaged to 0.3" in p["zs"].reason
 
 
 def test_random_shape_parameters_and_partial_centering():

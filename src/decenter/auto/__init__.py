@@ -287,17 +287,19 @@ def _finite(names, infos: dict[str, Info], fallback: dict[str, str]):
 
 def _lams_and_units(model, plan: Plan, names, infos: dict[str, Info]) -> tuple[dict, dict]:
     rules = plan.rules(model)
-    lams = {n: _to_var_shape(rules[n], infos[n].lam) for n in names}
+    lams = {n: _to_var_shape(rules[n], infos[n]) for n in names}
     # partially centered in units of s_k: lam = I s^2 / (1 + I s^2) decouples the offset from
     # the scale and the location only where scale / s_k is about 1, whatever the data's units
-    units = {n: _unit(infos[n].scale) for n in names}
+    units = {n: _unit(infos[n].scale, rules[n].elementwise) for n in names}
     return lams, units
 
 
-def _unit(scale: np.ndarray) -> np.ndarray:
-    """``s_k`` as the unit; 1 where it is 0 or not finite (there lam is 0 and needs none)."""
+def _unit(scale: np.ndarray, elementwise: bool = True) -> np.ndarray:
+    """``s_k`` as the unit; 1 where it is 0 or not finite (there lam is 0 and needs none).
+    One unit (the geometric mean) for a variable with one lam."""
     scale = np.asarray(scale, dtype=float)
-    return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    unit = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    return unit if elementwise else np.asarray(np.exp(np.mean(np.log(unit))))
 
 
 def _pilot_lams(
@@ -358,7 +360,12 @@ def _summary(info: Info) -> str:
     return text
 
 
-def _to_var_shape(rule, lam: np.ndarray) -> np.ndarray:
-    if not rule.elementwise:
-        return np.asarray(float(np.mean(lam)))
-    return lam
+def _to_var_shape(rule, info: Info) -> np.ndarray:
+    """The lam of each element; one lam for a rule that is not elementwise: the mean of the
+    snapped lams (rounded to 0 or 1 by the plan), or for a scalar-lam rule (ZeroSumNormal) the
+    mean of the raw lams, snapped as one element is."""
+    if rule.elementwise:
+        return info.lam
+    if rule.scalar_lam:
+        return Info(info.name, info.information, info.scale, np.mean(info.lam_raw)).lam
+    return np.asarray(float(np.mean(info.lam)))

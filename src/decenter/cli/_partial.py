@@ -37,11 +37,12 @@ from decenter.families import (
     SkewNormalRule,
     find_rule,
 )
-from decenter.families.multivariate import MvNormalRule
+from decenter.families.multivariate import MvNormalRule, ZeroSumNormalRule
 
 __all__ = ["partial_texts", "lam_line"]
 
-_KNOWN = (LocScaleRule, SkewNormalRule, ScaleRule, LogNormalRule)  # forward maps written below
+# forward maps written below (ZeroSumNormal's is a scale family's, with one lam)
+_KNOWN = (LocScaleRule, SkewNormalRule, ScaleRule, LogNormalRule, ZeroSumNormalRule)
 
 
 def partial_texts(

@@ -122,10 +122,8 @@ def _apply_lam(
             raise ValueError(
                 f"strategy for {d.name!r}: lam of shape {lam.shape} does not match the variable's shape {shape}"
             ) from None
-    if not rule.elementwise and not (np.all(lam == 0) or np.all(lam == 1)):
-        rounded = float(np.mean(lam) >= 0.5)
-        d.reason += f"; {d.family} is centered or not as a whole: lam rounded to {rounded:g}"
-        lam = np.asarray(rounded)
+    if not rule.elementwise:
+        lam = _whole_variable_lam(d, rule, lam)
     d.lam = d.unit = None
     if np.all(lam == 1):
         d.action = "keep"
@@ -135,6 +133,23 @@ def _apply_lam(
         d.lam = lam if lam.ndim else float(lam)
         d.unit = None if unit is None or np.all(unit == 1) else _compact(unit)
     return False
+
+
+def _whole_variable_lam(d: Any, rule: Any, lam: np.ndarray) -> np.ndarray:
+    """One lam for a variable whose rule is not elementwise: the mean, kept partial where the
+    rule takes a scalar lam (ZeroSumNormal), else rounded to 0 or 1; the reason says which."""
+    mean = float(np.mean(lam))
+    if rule.scalar_lam:
+        if lam.ndim and np.ptp(lam) > 0:
+            d.reason += (
+                f"; {d.family} takes one lam for the whole variable: lam averaged to {mean:.2g}"
+            )
+        return np.asarray(mean)
+    if np.all(lam == 0) or np.all(lam == 1):
+        return lam
+    rounded = float(mean >= 0.5)
+    d.reason += f"; {d.family} is centered or not as a whole: lam rounded to {rounded:g}"
+    return np.asarray(rounded)
 
 
 def _compact(x: np.ndarray) -> float | np.ndarray:

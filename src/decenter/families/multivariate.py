@@ -138,10 +138,17 @@ def _triangular_draw(mean, tri, size):
 
 @dataclass(frozen=True)
 class ZeroSumNormalRule(Rule):
-    """ZeroSumNormal: ``x = sigma * ZeroSumNormal(1)``; a scale family with zero-sum axes."""
+    """ZeroSumNormal: ``x = sigma * ZeroSumNormal(1)``; a scale family with zero-sum axes.
+
+    Partially centered with one ``lam`` for the whole variable: ``eta ~ ZeroSumNormal((sigma
+    / unit) ** lam)`` and ``x = unit * (sigma / unit) ** (1 - lam) * eta``, a scalar multiple
+    of ``eta`` on the zero-sum subspace, so the offset keeps the zero-sum axes (a lam per
+    element would not: the constraint couples the elements).
+    """
 
     has_loc: bool = False
     elementwise: bool = False
+    scalar_lam: bool = True
     guardable: bool = True
 
     def read(self, rv):
@@ -156,9 +163,12 @@ class ZeroSumNormalRule(Rule):
         return scale[(..., *[slice(1, None)] * rv.owner.op.ndim_supp)]
 
     def standard(self, rv, ls, lam, unit=None):
-        if lam is not None:
-            raise ValueError("ZeroSumNormal supports lam = 0 or 1 only")
         op = rv.owner.op
+        if lam is not None:
+            if getattr(lam, "ndim", 0):
+                raise ValueError("ZeroSumNormal takes one lam for the whole variable")
+            scale = _power(ls.scale, lam, unit)
+            return type(op).rv_op(scale, ls.extra["support_shape"], size=op.size_param(rv.owner))
         # a unit scale of the scale's shape that does not refer to the scale (ones_like would
         # leave a second(sigma, 1) behind, and the offset would look hierarchical again)
         shape = ls.scale.type.shape

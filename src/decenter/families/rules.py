@@ -67,7 +67,10 @@ class Rule:
     name: str
     rv_type: type
     has_loc: bool = True
-    elementwise: bool = True  # False: lam 0 or 1 for the whole variable (ZeroSumNormal)
+    elementwise: bool = True  # False: one lam for the whole variable (see scalar_lam)
+    #: with ``elementwise`` False: that one lam may be partial (ZeroSumNormal, a scale family
+    #: whose offset keeps its zero-sum axes); without it, lam is 0 or 1 (Truncated, walks)
+    scalar_lam: bool = False
     #: the scale read is a covariance matrix (MvNormal): proven or guarded positive definite
     covariance: bool = False
     #: a rewrite can carry a guard (:meth:`guarded`; decenter.families.guard)
