@@ -403,6 +403,10 @@ def test_multivariate_families():
     assert_equivalent(m, partial, n_points=4)
     p = decenter.plan(m, strategy={"zs": np.array([0.1, 0.2, 0.3, 0.6])})
     assert p["zs"].lam == pytest.approx(0.3) and "lam averaged to 0.3" in p["zs"].reason
+    # a partial lam is never shown as a threshold or as 0 or 1 (0.9496 would read "0.95")
+    p = decenter.plan(m, strategy={"zs": 0.9496, "z": np.array([0.0499, 0.3, 0.5])})
+    assert p["zs"].lam_summary() == "0.9496" and p["z"].lam_summary().startswith("0.0499..0.50")
+    assert decenter.plan(m, strategy=0.3)["zs"].lam_summary() == "0.3"
 
 
 def test_random_shape_parameters_and_partial_centering():

@@ -52,7 +52,7 @@ from decenter.auto.curvature import (
     InformationFn,
     information,
 )
-from decenter.core.plan import FIT_STRATEGIES, Plan, with_lams
+from decenter.core.plan import FIT_STRATEGIES, Plan, lam_text, with_lams
 from decenter.core.plan import decide as _base_plan
 from decenter.core.recenter import fit_target
 from decenter.report.render import plural
@@ -344,10 +344,10 @@ def _summary(info: Info) -> str:
     lam = np.asarray(info.lam, dtype=float)
     n0, n1 = int((lam == 0).sum()), int((lam == 1).sum())
     if lam.size == 1 or np.ptp(lam) == 0:
-        text = f"lam {float(lam.flat[0]):.2g}"
+        text = f"lam {lam_text(lam.flat[0], 'g')}"
     else:
         text = (
-            f"lam {lam.min():.2f}..{lam.max():.2f} (median {np.median(lam):.2f}; "
+            f"lam {lam_text(lam.min())}..{lam_text(lam.max())} (median {np.median(lam):.2f}; "
             f"{n0} non-centered, {n1} centered, {lam.size - n0 - n1} partial of {lam.size})"
         )
     partial = (lam > 0) & (lam < 1)

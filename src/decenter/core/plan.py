@@ -57,7 +57,17 @@ from decenter.util.args import (  # noqa: F401  (check_model re-exported)
     var_names_arg,
 )
 
-__all__ = ["Decision", "Plan", "decide", "with_lams", "check_model", "STRATEGIES"]
+__all__ = ["Decision", "Plan", "decide", "with_lams", "check_model", "lam_text", "STRATEGIES"]
+
+
+def lam_text(lam: float, kind: str = "f") -> str:
+    """Two digits, more where two would show a partial lam as 0 or 1 or as a snap threshold
+    (0.9496 is "0.9496", not "0.95", which the default would have left centered)."""
+    for digits in (2, 3, 4):
+        text = f"{float(lam):.{digits}{kind}}"
+        if float(text) == lam or float(text) not in (0.0, 0.05, 0.95, 1.0):
+            return text
+    return text
 
 
 @dataclass
@@ -95,8 +105,8 @@ class Decision:
             return "0"
         lam = np.asarray(self.lam, dtype=float)
         if lam.ndim == 0 or np.ptp(lam) == 0:
-            return f"{float(lam.flat[0]):.2g}"
-        return f"{lam.min():.2f}..{lam.max():.2f} (median {np.median(lam):.2f})"
+            return lam_text(lam.flat[0], "g")
+        return f"{lam_text(lam.min())}..{lam_text(lam.max())} (median {np.median(lam):.2f})"
 
     def to_dict(self) -> dict:
         """Plain values; ``lam`` as the table shows it: 0 non-centered, 1 a kept hierarchical
