@@ -177,3 +177,44 @@ def test_the_helper_mode_gives_fast_compiles_curvature(monkeypatch):
         assert helper[name].information.shape == (85,)
         np.testing.assert_allclose(helper[name].information, fast[name].information, rtol=1e-9)
         np.testing.assert_allclose(helper[name].scale, fast[name].scale, rtol=1e-9)
+
+
+def test_a_rewrite_handing_a_node_an_input_imports_it_as_pytensor_does():
+    """``LinearFunctionGraph.import_var`` finds an input in a set (PyTensor scans the list of
+    inputs: quadratic in a model's value variables); an undeclared one still raises."""
+    from pytensor.graph import FunctionGraph
+    from pytensor.graph.utils import MissingInputError
+
+    xs = [pt.scalar(f"x{i}") for i in range(50)]
+    for cls in (FunctionGraph, LinearFunctionGraph):
+        out = sum(x * 2 for x in xs)
+        fg = cls(xs, [out], clone=False)
+        node = next(n for n in fg.apply_nodes if xs[0] in n.inputs)
+        fg.change_node_input(node, node.inputs.index(xs[0]), xs[1])  # an input for an input
+        assert xs[1] in fg.variables and (node, node.inputs.index(xs[1])) in fg.clients[xs[1]]
+        with pytest.raises(MissingInputError):
+            fg.change_node_input(node, node.inputs.index(xs[1]), pt.scalar("undeclared"))
+        assert fg.inputs == xs
+
+
+def test_the_helper_mode_keeps_its_intermediates():
+    from decenter._pymc import HELPER_MODE
+
+    assert isinstance(HELPER_MODE, LinearMode) and HELPER_MODE.linker.allow_gc is False
+    x = pt.vector("x")
+    fn = pytensor.function([x], [pt.exp(x).sum(), pt.log1p(pt.exp(x)).sum()], mode=HELPER_MODE)
+    for value in ([0.0, 1.0], [2.0, -1.0, 3.0]):  # intermediates of another size reused
+        v = np.asarray(value)
+        np.testing.assert_allclose(fn(v), [np.exp(v).sum(), np.log1p(np.exp(v)).sum()])
+
+
+def test_an_input_imported_as_missing_is_added_once():
+    from pytensor.graph import FunctionGraph
+
+    x, y = pt.scalar("x"), pt.scalar("y")
+    for cls in (FunctionGraph, LinearFunctionGraph):
+        fg = cls([x], [x * 2], clone=False)
+        node = next(iter(fg.apply_nodes))
+        fg.change_node_input(node, node.inputs.index(x), y, import_missing=True)
+        fg.change_node_input(node, node.inputs.index(y), y, import_missing=True)
+        assert fg.inputs == [x, y] and y in fg.variables and fg.clients[y] == [(node, 0)]

@@ -24,6 +24,7 @@ from pytensor.compile.maker import FunctionMaker
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph import FunctionGraph
 from pytensor.graph.basic import AtomicVariable
+from pytensor.graph.null_type import NullType
 from pytensor.graph.rewriting.basic import MergeOptimizer, SequentialGraphRewriter, in2out
 from pytensor.graph.utils import MissingInputError
 
@@ -34,11 +35,30 @@ class LinearFunctionGraph(FunctionGraph):
     """A FunctionGraph whose imports cost the size of what is imported, not of the graph
     (no copy of the graph's variables, and a set of its inputs instead of a list scan)."""
 
-    def import_node(self, apply_node, check=True, reason=None, import_missing=False):
-        known, clients, inputs = self.variables, self.clients, self.inputs
-        input_set = getattr(self, "_input_set", None)
+    def _inputs_set(self) -> set:
+        inputs, input_set = self.inputs, getattr(self, "_input_set", None)
         if input_set is None or len(input_set) != len(inputs):
             input_set = self._input_set = set(inputs)
+        return input_set
+
+    def import_var(self, var, reason=None, import_missing=False):
+        # the base class tests an input against the list of inputs, for each one a rewrite
+        # hands a node or adds (PyMC's logprob replaces every RV by its value variable this
+        # way): quadratic in a model's many value variables
+        if var.owner is not None or isinstance(var, AtomicVariable):
+            return super().import_var(var, reason=reason, import_missing=import_missing)
+        input_set = self._inputs_set()
+        if var not in input_set:
+            if not import_missing or isinstance(var.type, NullType):
+                return super().import_var(var, reason=reason, import_missing=import_missing)
+            self.inputs.append(var)
+            input_set.add(var)
+        self.clients.setdefault(var, [])
+        self.variables.add(var)
+
+    def import_node(self, apply_node, check=True, reason=None, import_missing=False):
+        known, clients, inputs = self.variables, self.clients, self.inputs
+        input_set = self._inputs_set()
         for node in _new_nodes(apply_node.outputs, known):
             for var in node.inputs if check else ():
                 if var.owner is None and not isinstance(var, AtomicVariable):
