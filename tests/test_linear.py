@@ -197,17 +197,6 @@ def test_a_rewrite_handing_a_node_an_input_imports_it_as_pytensor_does():
         assert fg.inputs == xs
 
 
-def test_the_helper_mode_keeps_its_intermediates():
-    from decenter._pymc import HELPER_MODE
-
-    assert isinstance(HELPER_MODE, LinearMode) and HELPER_MODE.linker.allow_gc is False
-    x = pt.vector("x")
-    fn = pytensor.function([x], [pt.exp(x).sum(), pt.log1p(pt.exp(x)).sum()], mode=HELPER_MODE)
-    for value in ([0.0, 1.0], [2.0, -1.0, 3.0]):  # intermediates of another size reused
-        v = np.asarray(value)
-        np.testing.assert_allclose(fn(v), [np.exp(v).sum(), np.log1p(np.exp(v)).sum()])
-
-
 def test_an_input_imported_as_missing_is_added_once():
     from pytensor.graph import FunctionGraph
 
