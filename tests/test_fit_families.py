@@ -157,8 +157,14 @@ def test_fit_tells_informed_from_uninformed(family, seed):
     assert p[uninformed].action == "rewrite"
     lam_u = 0.0 if p[uninformed].lam is None else np.mean(p[uninformed].lam)
     assert lam_u < UNINFORMED and (p[uninformed].lam is None or partial)
-    if shown == "ZeroSumNormal" and p[uninformed].lam is not None:
-        assert np.ndim(p[uninformed].lam) == 0, p[uninformed].lam  # one lam for the variable
+    if shown == "ZeroSumNormal":
+        for name in (informed, uninformed):
+            (note,) = [n for n in p.notes if n.startswith(f"auto: {name}: ")]
+            d = p[name]
+            lam = 1.0 if d.action == "keep" else 0.0 if d.lam is None else d.lam
+            assert np.ndim(lam) == 0, lam  # one lam for the variable, and the note says which
+            said = float(note.rsplit("their mean: ", 1)[1])
+            assert said == pytest.approx(lam, abs=0.005), (note, lam)
 
 
 def _fail_for(monkeypatch, name: str) -> None:

@@ -263,12 +263,14 @@ def _laplace_lams(
         f"auto: lam = I s^2 / (1 + I s^2) at the mode, s = prior scale at the mode x "
         f"exp(-{Z:.2f} sd of its log); lam < {SNAP:g} -> 0, >= {CENTER_ABOVE:g} -> 1",
     ]
-    notes += _fit_notes("auto", names, infos, fallback)
+    notes += _fit_notes("auto", names, infos, fallback, lams)
     return lams, units, notes, info
 
 
-def _fit_notes(source: str, names, infos: dict[str, Info], fallback: dict[str, str]) -> list[str]:
-    notes = [f"{source}: {n}: {_summary(infos[n])}" for n in names]
+def _fit_notes(
+    source: str, names, infos: dict[str, Info], fallback: dict[str, str], lams: dict
+) -> list[str]:
+    notes = [f"{source}: {n}: {_summary(infos[n])}{_one_lam(infos[n], lams[n])}" for n in names]
     return notes + [
         f"{source}: {n}: left non-centered (fallback): {w}" for n, w in fallback.items()
     ]
@@ -327,10 +329,17 @@ def _pilot_lams(
         f"s = {SCALE_QUANTILE:g} quantile of the prior scale; lam < {SNAP:g} -> 0, "
         f">= {CENTER_ABOVE:g} -> 1",
     ]
-    notes += _fit_notes("pilot", names, infos, fallback)
+    notes += _fit_notes("pilot", names, infos, fallback, lams)
     fit = {"method": "pilot", "converged": True, **pinfo, "fallback": fallback}
     fit["seconds"] = round(pinfo["seconds"] + t_curv, 3)
     return lams, units, notes, fit
+
+
+def _one_lam(info: Info, lam: np.ndarray) -> str:
+    """What a variable with one lam (ZeroSumNormal, walks) takes of its elements' lams."""
+    if np.ndim(lam) or np.size(info.lam_raw) == 1:
+        return ""
+    return f"; one lam for the variable, their mean: {lam_text(float(lam), 'g')}"
 
 
 def _round(x: np.ndarray) -> float | list:
