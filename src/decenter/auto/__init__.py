@@ -194,7 +194,7 @@ def choose_lams(
     """Choose ``lam`` per element for every candidate of ``plan`` (see the module docstring).
 
     Returns ``(lams, units, notes, fit)``: ``lams[name]`` has the variable's shape (a scalar
-    for ZeroSumNormal and the walks, which are centered or not as a whole), ``units[name]`` is
+    for ZeroSumNormal and the walks, which take one lam; the plan rounds the walks'), ``units[name]`` is
     the scale ``s_k`` at which it was chosen (the partial centering is done in its units), ``notes`` say what was fitted, what it cost and how the lams came out,
     ``fit`` holds the same as numbers. A candidate the fit cannot handle is left out of
     ``lams`` (non-centered) alone, the others keep theirs; if the whole fit fails, ``lams`` is
