@@ -21,7 +21,7 @@ import pymc as pm
 from decenter.examples.real import _codes, _rdata
 
 
-def _effects(factors: dict[str, np.ndarray], scale: float) -> tuple[dict, object]:
+def _effects(factors: dict[str, np.ndarray], scale: float):
     """A ZeroSumNormal effect per factor (codes), each with its own HalfNormal scale."""
     total = 0
     for name, codes in factors.items():
@@ -42,21 +42,25 @@ def morley() -> pm.Model:
     return model
 
 
+def _two_way(data, a, b, y, mu, scale, noise) -> pm.Model:
+    """Two factors (``(column, dim)`` each) with their interaction, all ZeroSumNormal effects
+    with their own HalfNormal scales (``scale``), around ``Normal(*mu)``; the observed
+    ``y = (column, name)`` with a ``HalfNormal(noise)`` residual scale."""
+    df = _rdata(*data)
+    (ca, la), (cb, lb) = _codes(df[a[0]]), _codes(df[b[0]])
+    with pm.Model(coords={a[1]: la, b[1]: lb}) as model:
+        mean = pm.Normal("mu", *mu) + _effects({a[1]: ca, b[1]: cb}, scale)
+        s_int = pm.HalfNormal("sigma_inter", scale)
+        inter = pm.ZeroSumNormal("inter_eff", sigma=s_int, dims=(a[1], b[1]), n_zerosum_axes=2)
+        obs = df[y[0]].to_numpy(float)
+        pm.Normal(y[1], mean + inter[ca, cb], pm.HalfNormal("sigma", noise), observed=obs)
+    return model
+
+
 def genotype() -> pm.Model:
     """Rat litter weights, litter genotype x mother genotype, 61 litters (``MASS genotype``)."""
-    df = _rdata("MASS", "genotype")
-    lit, lits = _codes(df["Litter"])
-    mom, moms = _codes(df["Mother"])
-    y = df["Wt"].to_numpy(float)
-    with pm.Model(coords={"litter": lits, "mother": moms}) as model:
-        mu = pm.Normal("mu", 50, 10)
-        mean = mu + _effects({"litter": lit, "mother": mom}, 5)
-        s_int = pm.HalfNormal("sigma_inter", 5)
-        inter = pm.ZeroSumNormal(
-            "inter_eff", sigma=s_int, dims=("litter", "mother"), n_zerosum_axes=2
-        )
-        pm.Normal("wt", mean + inter[lit, mom], pm.HalfNormal("sigma", 10), observed=y)
-    return model
+    return _two_way(("MASS", "genotype"), ("Litter", "litter"), ("Mother", "mother"),
+                    ("Wt", "wt"), (50, 10), 5, 10)  # fmt: skip
 
 
 def npk() -> pm.Model:
@@ -76,35 +80,15 @@ def npk() -> pm.Model:
 def cabbages() -> pm.Model:
     """Cabbage head weights, 2 cultivars x 3 planting dates with interaction, 60 heads
     (``MASS cabbages``)."""
-    df = _rdata("MASS", "cabbages")
-    cult, cults = _codes(df["Cult"])
-    date, dates = _codes(df["Date"])
-    y = df["HeadWt"].to_numpy(float)
-    with pm.Model(coords={"cult": cults, "date": dates}) as model:
-        mu = pm.Normal("mu", 3, 2)
-        mean = mu + _effects({"cult": cult, "date": date}, 1)
-        s_int = pm.HalfNormal("sigma_inter", 1)
-        inter = pm.ZeroSumNormal("inter_eff", sigma=s_int, dims=("cult", "date"), n_zerosum_axes=2)
-        pm.Normal("head_wt", mean + inter[cult, date], pm.HalfNormal("sigma", 2), observed=y)
-    return model
+    return _two_way(("MASS", "cabbages"), ("Cult", "cult"), ("Date", "date"),
+                    ("HeadWt", "head_wt"), (3, 2), 1, 2)  # fmt: skip
 
 
 def weightgain() -> pm.Model:
     """Rat weight gain, protein source x amount with interaction, 40 rats (``HSAUR
     weightgain``)."""
-    df = _rdata("HSAUR", "weightgain")
-    src, srcs = _codes(df["source"])
-    typ, typs = _codes(df["type"])
-    y = df["weightgain"].to_numpy(float)
-    with pm.Model(coords={"source": srcs, "type": typs}) as model:
-        mu = pm.Normal("mu", 90, 20)
-        mean = mu + _effects({"source": src, "type": typ}, 10)
-        s_int = pm.HalfNormal("sigma_inter", 10)
-        inter = pm.ZeroSumNormal(
-            "inter_eff", sigma=s_int, dims=("source", "type"), n_zerosum_axes=2
-        )
-        pm.Normal("gain", mean + inter[src, typ], pm.HalfNormal("sigma", 20), observed=y)
-    return model
+    return _two_way(("HSAUR", "weightgain"), ("source", "source"), ("type", "type"),
+                    ("weightgain", "gain"), (90, 20), 10, 20)  # fmt: skip
 
 
 def painters() -> pm.Model:

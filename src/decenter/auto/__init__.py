@@ -51,6 +51,7 @@ from decenter.auto.curvature import (
     Info,
     InformationFn,
     information,
+    snap,
 )
 from decenter.core.plan import FIT_STRATEGIES, Plan, lam_text, with_lams
 from decenter.core.plan import decide as _base_plan
@@ -376,5 +377,5 @@ def _to_var_shape(rule, info: Info) -> np.ndarray:
     if rule.elementwise:
         return info.lam
     if rule.scalar_lam:
-        return Info(info.name, info.information, info.scale, np.mean(info.lam_raw)).lam
+        return snap(np.mean(info.lam_raw))
     return np.asarray(float(np.mean(info.lam)))

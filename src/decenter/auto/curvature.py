@@ -41,6 +41,7 @@ __all__ = [
     "SCALE_QUANTILE",
     "SNAP",
     "CENTER_ABOVE",
+    "snap",
     "EXACT_HESSIAN_MAX",
     "N_PROBES",
 ]
@@ -72,10 +73,16 @@ class Info:
 
     @property
     def lam(self) -> np.ndarray:
-        lam = np.array(self.lam_raw, dtype=float)  # a 0-d array for a scalar variable
-        lam[lam < SNAP] = 0.0
-        lam[lam >= CENTER_ABOVE] = 1.0
-        return lam
+        return snap(self.lam_raw)
+
+
+def snap(lam_raw) -> np.ndarray:
+    """``lam`` below :data:`SNAP` to 0, at or above :data:`CENTER_ABOVE` to 1 (a 0-d array for
+    a scalar)."""
+    lam = np.array(lam_raw, dtype=float)
+    lam[lam < SNAP] = 0.0
+    lam[lam >= CENTER_ABOVE] = 1.0
+    return lam
 
 
 def _to_values_fn(model: pm.Model):

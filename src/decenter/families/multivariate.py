@@ -168,15 +168,13 @@ class ZeroSumNormalRule(Rule):
             if getattr(lam, "ndim", 0):
                 raise ValueError("ZeroSumNormal takes one lam for the whole variable")
             scale = _power(ls.scale, lam, unit)
-            return type(op).rv_op(scale, ls.extra["support_shape"], size=op.size_param(rv.owner))
-        # a unit scale of the scale's shape that does not refer to the scale (ones_like would
-        # leave a second(sigma, 1) behind, and the offset would look hierarchical again)
-        shape = ls.scale.type.shape
-        if all(s is not None for s in shape):
-            unit = pt.constant(np.ones(shape, dtype=ls.scale.dtype))
+        elif all(s is not None for s in ls.scale.type.shape):
+            # a unit scale of the scale's shape that does not refer to the scale (ones_like
+            # would leave a second(sigma, 1) behind, and the offset would look hierarchical)
+            scale = pt.constant(np.ones(ls.scale.type.shape, dtype=ls.scale.dtype))
         else:
-            unit = pt.ones(tuple(ls.scale.shape), dtype=ls.scale.dtype)  # shape-only use
-        return type(op).rv_op(unit, ls.extra["support_shape"], size=op.size_param(rv.owner))
+            scale = pt.ones(tuple(ls.scale.shape), dtype=ls.scale.dtype)  # shape-only use
+        return type(op).rv_op(scale, ls.extra["support_shape"], size=op.size_param(rv.owner))
 
 
 register(MvNormalRule("MvNormal", pm.MvNormal.rv_type))
