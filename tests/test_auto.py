@@ -162,6 +162,13 @@ def test_default_strong_data_gives_centered():
     assert d.action == "keep" or np.min(d.lam) > 0.9
 
 
+def test_a_variable_left_centered_has_no_new_name():
+    # the fit names every candidate's offset in its helper model; a kept one makes none
+    d = decenter.plan(_grouped_model([2000] * 6, sigma_y=1.0, tau=1.0))["theta"]
+    assert d.action == "keep" and d.new_name is None and d.guard is None
+    assert d.to_dict()["new_name"] is None
+
+
 def test_default_hyperparameters_at_their_marginal_mode():
     # the joint mode of the non-centered model sends the group scale to its prior's tail
     # (about 29 on eight schools); the marginal correction keeps it near the posterior's bulk

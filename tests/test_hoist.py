@@ -50,6 +50,16 @@ def test_finds_the_intercept_and_the_group_level_column():
     assert terms[1].cols == (0,)
 
 
+def test_several_group_level_columns_read_as_numpy_indexing():
+    per_group = np.repeat(RNG.normal(size=(6, 2)), 4, axis=0)
+    two_of_three = np.column_stack([per_group[:, 0], RNG.normal(size=24), per_group[:, 1]])
+    terms = find_terms(grouped(two_of_three), ["u"])["u"]
+    assert [t.text for t in terms] == ["a0", "X[:, [0, 2]] @ beta[[0, 2]]"]
+    assert terms[1].cols == (0, 2)
+    terms = find_terms(grouped(per_group), ["u"])["u"]  # every column: the whole product
+    assert [t.text for t in terms] == ["a0", "X @ beta"]
+
+
 def test_a_column_that_varies_within_a_group_stays():
     x = X.copy()
     x[1, 0] += 1.0  # one observation of group 0 differs

@@ -309,12 +309,17 @@ def _columns(leaf, groups, first, free, wanted, crossed) -> Term | None:
     )
     if not cols:
         return None
-    text = f"{x.name or 'X'}[:, {_labels(cols)}] @ {b.name}[{_labels(cols)}]"
+    name = x.name or "X"
+    if len(cols) == data.shape[1]:
+        text = f"{name} @ {b.name}"
+    else:
+        text = f"{name}[:, {_labels(cols)}] @ {b.name}[{_labels(cols)}]"
     return Term(text, None, beta=b, x_first=data[first][:, cols], cols=cols)
 
 
 def _labels(cols: tuple[int, ...]) -> str:
-    return ", ".join(str(j) for j in cols)
+    """NumPy's index of the columns: ``1`` for one, ``[0, 2]`` for several."""
+    return str(cols[0]) if len(cols) == 1 else "[" + ", ".join(str(j) for j in cols) + "]"
 
 
 def _text(leaf: Variable) -> str:

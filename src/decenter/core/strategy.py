@@ -127,6 +127,7 @@ def _apply_lam(
     d.lam = d.unit = None
     if np.all(lam == 1):
         d.action = "keep"
+        d.new_name = d.guard = None  # named for the fit's helper model; nothing new is made
         d.reason += f"; lam = 1 ({source}): {LEFT_CENTERED}"
         return True
     if not np.all(lam == 0):
