@@ -45,7 +45,7 @@ def main():
     div[:, ::50] = True  # 80 divergences, past the minimum of 20
 
     def full():
-        return rank_tests(div, _tested(m, p, idata)[1])
+        return rank_tests(div, _tested(m, p, idata)[2])
 
     print(f"full test (forced): {1e3 * median_time(full, 5):.1f} ms")
 

@@ -13,7 +13,8 @@ plan recorded in ``idata.posterior.attrs``:
 * ``decenter_fallback``: JSON, the variables ``"auto"`` or ``"pilot"`` could not handle (left
   non-centered, with a ``UserWarning``) and why; ``{}`` when there are none;
 * ``decenter_watch``: JSON, what the check of the run found (divergences, the variable and
-  p-value) and did (``"replanned"``: the variable sampled again non-centered, or null).
+  p-value) and did (``"replanned"``: the variable sampled again, or null; ``"side"``:
+  ``"small"``, re-planned non-centered, or ``"large"``, re-planned centered).
 
 Examples
 --------
@@ -86,8 +87,9 @@ def sample(
         second fit; ``strategy`` is then ignored). A plan of another model is refused.
     watch : bool, optional
         Check the run for a wrong choice: if its divergences gather at small values of one
-        (partly) centered variable's scale, re-plan that variable non-centered and sample once
-        more with the same settings (a ``UserWarning`` says so; see :mod:`decenter.diagnose.watch`).
+        (partly) centered variable's scale, re-plan that variable non-centered, or at large
+        values of one rewritten variable's scale, re-plan it centered, and sample once more
+        with the same settings (a ``UserWarning`` says so; see :mod:`decenter.diagnose.watch`).
         None (default): on for ``"auto"``, ``"pilot"`` and ``plan=``, off for a fixed strategy
         (``"noncentered"``, ``"centered"``, a number or a dict). What was found and done is
         in ``idata.posterior.attrs["decenter_watch"]`` (JSON).

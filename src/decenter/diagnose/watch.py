@@ -1,14 +1,17 @@
-"""The sampler checks the choice: divergences at small values of one variable's scale.
+"""The sampler checks the choice: divergences at small (or large) values of one variable's scale.
 
 A funnel shows itself where the scale is small: a hierarchical variable left (partly)
-centered while its scale is weakly identified makes NUTS diverge at the funnel's neck. After
+centered while its scale is weakly identified makes NUTS diverge at the funnel's neck. The
+non-centered form has the mirror image, a funnel whose neck is at large values of the scale,
+where the data pin each element down and the offset ``(x - loc) / scale`` is squeezed. After
 ``pm.sample`` returns, :func:`check` counts the post-warm-up divergences and, if there are at
 least :func:`minimum` of them, tests for every variable the plan left centered or partly
 centered whether the divergent draws sit at smaller values of its log scale than the other
-draws: a one-sided Mann-Whitney U test. The variable with the smallest p-value is re-planned
-fully non-centered (lam 0, the rest of the plan unchanged) and the model sampled once more,
-if that p-value is below :data:`ALPHA` divided by the number of variables tested
-(Bonferroni). Once only: there is no loop.
+draws, and for every variable it rewrote (lam < 1 somewhere) whether they sit at larger
+values: one-sided Mann-Whitney U tests. The test with the smallest p-value re-plans its
+variable, fully non-centered (lam 0) for a small scale and left centered (lam 1) for a large
+one, the rest of the plan unchanged, and the model is sampled once more, if that p-value is
+below :data:`ALPHA` divided by the number of tests (Bonferroni). Once only: there is no loop.
 
 When nothing is wrong the check costs a sum over the ``diverging`` statistic: below the
 minimum nothing else is computed.
@@ -80,9 +83,12 @@ def minimum(n_draws: int) -> int:
     return max(MIN_DIVERGENCES, int(np.ceil(MIN_FRACTION * n_draws)))
 
 
-def rank_tests(diverging: np.ndarray, log_scales: Mapping[str, np.ndarray]) -> dict[str, dict]:
-    """Per variable: are the divergent draws' log scales smaller than the others'? (one-sided
-    Mann-Whitney U; ``diverging`` and each log scale are arrays over (chain, draw)).
+def rank_tests(
+    diverging: np.ndarray, log_scales: Mapping[str, np.ndarray], larger: bool = False
+) -> dict[str, dict]:
+    """Per variable: are the divergent draws' log scales smaller than the others' (``larger``:
+    larger)? One-sided Mann-Whitney U; ``diverging`` and each log scale are arrays over
+    (chain, draw).
 
     The U statistic is a sum over draws of label times rank; when both the labels and the
     ranks are autocorrelated (divergences come in runs, a scale mixes slowly) its variance
@@ -96,7 +102,8 @@ def rank_tests(diverging: np.ndarray, log_scales: Mapping[str, np.ndarray]) -> d
     out = {}
     for name, ls in log_scales.items():
         ls = np.atleast_2d(np.asarray(ls, dtype=float))
-        u = mannwhitneyu(ls.ravel()[flat], ls.ravel()[~flat], alternative="less",
+        u = mannwhitneyu(ls.ravel()[flat], ls.ravel()[~flat],
+                         alternative="greater" if larger else "less",
                          method="asymptotic", use_continuity=False)  # fmt: skip
         inflation = _inflation(div, rankdata(ls.ravel()).reshape(ls.shape))
         out[name] = {
@@ -127,12 +134,25 @@ def _autocorr(x: np.ndarray, max_lag: int) -> np.ndarray:
     return acov / acov[0] if acov[0] > 0 else np.zeros_like(acov)
 
 
-def pick(tests: Mapping[str, dict], alpha: float = ALPHA) -> str | None:
-    """The variable with the smallest p-value, if below ``alpha`` / the number tested."""
-    if not tests:
-        return None
-    name = min(tests, key=lambda n: tests[n]["p_value"])
-    return name if tests[name]["p_value"] < alpha / len(tests) else None
+def pick(
+    tests: Mapping[str, dict], alpha: float = ALPHA, large: Mapping[str, dict] | None = None
+) -> str | None:
+    """The variable with the smallest p-value, if below ``alpha`` / the number of tests
+    (``tests``: at small scales; ``large``: at large scales, counted too). See :func:`side`."""
+    return side(tests, large or {}, alpha)[0]
+
+
+def side(
+    small: Mapping[str, dict], large: Mapping[str, dict], alpha: float = ALPHA
+) -> tuple[str | None, str | None]:
+    """(variable, ``"small"`` or ``"large"``) of the smallest p-value over both kinds of test,
+    if below ``alpha`` / the number of tests; else (None, None)."""
+    found = [(t["p_value"], name, "small") for name, t in small.items()]
+    found += [(t["p_value"], name, "large") for name, t in large.items()]
+    if not found:
+        return None, None
+    p_value, name, where = min(found)
+    return (name, where) if p_value < alpha / len(found) else (None, None)
 
 
 def _diverging(idata) -> np.ndarray | None:
@@ -142,21 +162,24 @@ def _diverging(idata) -> np.ndarray | None:
         return None
 
 
-def suspects(model: pm.Model, p) -> dict[str, Any]:
-    """The variables whose choice the divergences may point at, each with its non-centered
-    decision: rewritten with lam > 0 somewhere, or candidates kept centered (not those the
-    user left out with ``var_names``/``rewrite``)."""
+def suspects(model: pm.Model, p) -> tuple[dict[str, Any], list[str]]:
+    """The variables whose choice the divergences may point at (not those the user left out
+    with ``var_names``/``rewrite``): those tested at small scales, each with its non-centered
+    decision (rewritten with lam > 0 somewhere, or candidates kept centered), and those tested
+    at large scales (rewritten: lam < 1 somewhere)."""
     from decenter.core.plan import decide as base_plan
 
     nc = base_plan(model, strategy="noncentered")
-    out = {}
+    small, large = {}, []
     for d in nc.rewrites:
         mine = p[d.name]
         if not d.scale_parents or mine.reason.startswith("not in vars"):
             continue
         if not mine.rewrite or (mine.lam is not None and np.any(np.asarray(mine.lam) > 0)):
-            out[d.name] = d
-    return out
+            small[d.name] = d
+        if mine.rewrite:
+            large.append(d.name)
+    return small, large
 
 
 def log_scale(model: pm.Model, name: str, posterior) -> np.ndarray:
@@ -176,9 +199,11 @@ def log_scale(model: pm.Model, name: str, posterior) -> np.ndarray:
     return values.reshape(shape + (-1,)).mean(axis=-1)
 
 
-def _tested(model, p, idata) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, str]]:
-    candidates, scales, untested = suspects(model, p), {}, {}
-    for name in candidates:
+def _tested(model, p, idata) -> tuple[dict[str, Any], list[str], dict, dict[str, str]]:
+    """The suspects (:func:`suspects`), their log scales on the draws, and those not tested."""
+    small, large = suspects(model, p)
+    scales, untested = {}, {}
+    for name in dict.fromkeys([*small, *large]):
         try:
             scales[name] = log_scale(model, name, idata.posterior)
         except Exception as err:  # a parent not in the trace (var_names), or not evaluable
@@ -187,26 +212,31 @@ def _tested(model, p, idata) -> tuple[dict[str, Any], dict[str, np.ndarray], dic
         if not np.all(np.isfinite(scales[name])):
             untested[name] = "scale not finite on every draw"
             del scales[name]
-    return candidates, scales, untested
+    return small, large, scales, untested
 
 
-def replan(p, name: str, decision, why: str):
-    """A copy of ``p`` with ``name`` fully non-centered (``decision``: its non-centered form)."""
+def replan(p, name: str, decision, why: str, centered: bool = False):
+    """A copy of ``p`` with ``name`` fully non-centered (``decision``: its non-centered form),
+    or left centered (``centered``)."""
     q = copy.copy(p)
     q.decisions = [copy.copy(d) for d in p.decisions]
     q.notes = list(p.notes)
     i = next(i for i, d in enumerate(q.decisions) if d.name == name)
     d = copy.copy(decision if not q.decisions[i].rewrite else q.decisions[i])
     d.lam = d.unit = None
-    d.reason = f"{q.decisions[i].reason}; watch: {why}, re-planned non-centered"
+    if centered:
+        d.action, d.new_name, d.guard, d.hoisted = "keep", None, None, ()
+    form = "centered" if centered else "non-centered"
+    d.reason = f"{q.decisions[i].reason}; watch: {why}, re-planned {form}"
     q.decisions[i] = d
     return q
 
 
 def check(model, p, idata, summary: str, rerun: Rerun, progressbar: bool = True):
     """Check a run; re-plan and sample once more (``rerun(plan) -> (idata, summary)``) if its
-    divergences gather at small values of one variable's scale. Returns (idata, plan, summary)
-    and writes ``decenter_watch`` into ``idata.posterior.attrs``."""
+    divergences gather at small values of one (partly) centered variable's scale, or at large
+    values of one rewritten variable's. Returns (idata, plan, summary) and writes
+    ``decenter_watch`` into ``idata.posterior.attrs``."""
     div = _diverging(idata)
     record: dict[str, Any] = {"checked": div is not None, "replanned": None}
     if div is None:
@@ -216,40 +246,37 @@ def check(model, p, idata, summary: str, rerun: Rerun, progressbar: bool = True)
     record.update(divergences=n, draws=int(div.size), min_divergences=need, alpha=ALPHA)
     if n < need:
         return _write(idata, record), p, summary
-    candidates, scales, untested = _tested(model, p, idata)
-    tests = rank_tests(div, scales)
-    name = pick(tests)
-    record.update(tested=tests, untested=untested, variable=name)
+    small, large, scales, untested = _tested(model, p, idata)
+    tests = rank_tests(div, {k: scales[k] for k in small if k in scales})
+    tests_large = rank_tests(div, {k: scales[k] for k in large if k in scales}, larger=True)
+    name, where = side(tests, tests_large)
+    record.update(tested=tests, tested_large=tests_large, untested=untested, variable=name)
     if name is None:
-        best = min(tests, key=lambda k: tests[k]["p_value"], default=None)
-        where = (
-            f"not gathered at small values of a (partly) centered variable's scale (smallest "
-            f"p = {tests[best]['p_value']:.2g}, {best})"
-            if best
-            else "no (partly) centered variable to test"
+        p.notes.append(
+            f"watch: {n} divergences; {_nowhere(tests, tests_large)}; nothing re-planned"
         )
-        p.notes.append(f"watch: {n} divergences; {where}; nothing re-planned")
         return _write(idata, record), p, summary
-    of = ", ".join(candidates[name].scale_parents)
-    why = (
-        f"{n} of {div.size} draws diverged at small values of {name}'s scale ({of}; "
-        f"p = {tests[name]['p_value']:.2g})"
-    )
-    with stage(f"watch: {why}; re-planning {name} non-centered", progressbar):
-        q = replan(p, name, candidates[name], why)
-        q.notes.append(f"watch: {why}; re-planned {name} non-centered and sampled again")
+    centered = where == "large"
+    decision = small.get(name) or p[name]
+    of = ", ".join(decision.scale_parents)
+    p_value = (tests_large if centered else tests)[name]["p_value"]
+    why = f"{n} of {div.size} draws diverged at {where} values of {name}'s scale ({of}; p = {p_value:.2g})"
+    form, lam = ("centered", 1) if centered else ("non-centered", 0)
+    with stage(f"watch: {why}; re-planning {name} {form}", progressbar):
+        q = replan(p, name, decision, why, centered=centered)
+        q.notes.append(f"watch: {why}; re-planned {name} {form} and sampled again")
     second, second_summary = rerun(q)
     again = _diverging(second)
-    record.update(replanned=name, p_value=tests[name]["p_value"], action=f"{name} -> lam 0")
+    record.update(replanned=name, side=where, p_value=p_value, action=f"{name} -> lam {lam}")
     record["second_run_divergences"] = None if again is None else int(again.sum())
     # both runs sample the same posterior: the one with fewer divergences is returned (the
-    # re-plan can be wrong too: a divergence at a small scale is evidence, not proof)
+    # re-plan can be wrong too: where a divergence sits is evidence, not proof)
     keep_second = again is not None and int(again.sum()) <= n
     record["returned"] = "second" if keep_second else "first"
     # what the run not returned cost, so that a benchmark can count it (warm-up where recorded)
     record["discarded_gradients"] = _gradients(idata if keep_second else second)
     warnings.warn(
-        f"decenter: {why}; {name} was re-planned non-centered (lam = 0) and the model sampled "
+        f"decenter: {why}; {name} was re-planned {form} (lam = {lam}) and the model sampled "
         f"a second time ({record['second_run_divergences']} divergences); the "
         f"{record['returned']} run is returned (watch=False turns this off)",
         UserWarning,
@@ -257,11 +284,24 @@ def check(model, p, idata, summary: str, rerun: Rerun, progressbar: bool = True)
     )
     if not keep_second:
         p.notes.append(
-            f"watch: {why}; re-planning {name} non-centered gave "
+            f"watch: {why}; re-planning {name} {form} gave "
             f"{record['second_run_divergences']} divergences: the first run is kept"
         )
         return _write(idata, record), p, summary
     return _write(second, record), q, second_summary
+
+
+def _nowhere(small: Mapping[str, dict], large: Mapping[str, dict]) -> str:
+    """Why nothing was re-planned, for the plan's notes."""
+    found = [(t["p_value"], k, "small") for k, t in small.items()]
+    found += [(t["p_value"], k, "large") for k, t in large.items()]
+    if not found:
+        return "no variable to test"
+    p_value, name, where = min(found)
+    return (
+        f"not gathered at small values of a (partly) centered variable's scale or large values "
+        f"of a rewritten one's (smallest p = {p_value:.2g}, {name}, {where} values)"
+    )
 
 
 def _gradients(idata) -> int:
