@@ -59,7 +59,7 @@ def main(*paths: str, per_second: bool = False) -> None:
         ratios.append(d["vs_best"])
         best = "C" if d["best"] == "centered" else "NC"
         print(
-            f"| {model} | {PATTERNS[model]} | {ess} | {d['vs_original']:.2f} | "
+            f"| {model} | {PATTERNS.get(model, "fresh")} | {ess} | {d['vs_original']:.2f} | "
             f"{d['vs_best']:.2f} ({best}) | {' / '.join(map(str, div))} | "
             f"{'met' if ok else 'missed: ' + ', '.join(why)} |"
             + (f" {d['ess_per_s_vs_best']:.2f} |" if per_second else "")

@@ -106,16 +106,19 @@ def painters() -> pm.Model:
 MODELS = {f.__name__: f for f in (morley, genotype, npk, cabbages, weightgain, painters)}
 
 
-def main() -> None:
+def run(models: dict, argv: list[str] | None = None, default: list[str] | None = None) -> None:
+    """Sample ``models`` (name -> builder; ``--models``, else ``default``, else all) with each
+    strategy and seed by the bench's path (``decenter.bench.run_one``, 4 chains x 500 draws
+    after 500 tune) and write the rows."""
     import decenter.bench as bench
 
     p = argparse.ArgumentParser()
     p.add_argument("out")
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--strategies", nargs="+", default=["centered", "noncentered", "auto"])
-    p.add_argument("--models", nargs="+", default=list(MODELS))
-    args = p.parse_args()
-    bench._lookup = lambda name, suite=None: MODELS[name]  # these models, by the bench's path
+    p.add_argument("--models", nargs="+", default=default or list(models))
+    args = p.parse_args(argv)
+    bench._lookup = lambda name, suite=None: models[name]  # these models, by the bench's path
     runs = []
     for name in args.models:
         for strategy in args.strategies:
@@ -124,17 +127,12 @@ def main() -> None:
                     warnings.simplefilter("ignore")
                     row = bench.run_one(name, strategy, seed=seed, draws=500, tune=500, chains=4)
                 runs.append(row)
-                print(
-                    name,
-                    strategy,
-                    seed,
-                    round(row["ess_per_grad"] * 1000, 2),
-                    row["divergences"],
-                    flush=True,
-                )
+                watch = f"{row.get('watch')} ({row.get('watch_side')})" if row.get("watch") else ""
+                ess = round(row["ess_per_grad"] * 1000, 2)
+                print(name, strategy, seed, ess, row["divergences"], watch, flush=True)
     with open(args.out, "w") as f:
         json.dump({"runs": runs}, f, default=str, indent=1)
 
 
 if __name__ == "__main__":
-    main()
+    run(MODELS)
