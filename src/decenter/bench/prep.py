@@ -161,7 +161,7 @@ def _sample_end_to_end(model, *, seed, draws, tune, chains):
     # a run the watch discarded (re-planned and sampled again) is part of the cost
     watch = json.loads(attrs.get("decenter_watch") or "{}")
     extra["watch"] = watch.get("replanned")
-    extra["watch_side"] = watch.get("side", "small" if watch.get("replanned") else None)
+    extra["watch_side"] = watch.get("side")  # "small": re-planned non-centered; "large": centered
     return idata, (int(m.group(1)) if m else 0) + int(watch.get("discarded_gradients", 0)), extra
 
 

@@ -134,12 +134,9 @@ def _autocorr(x: np.ndarray, max_lag: int) -> np.ndarray:
     return acov / acov[0] if acov[0] > 0 else np.zeros_like(acov)
 
 
-def pick(
-    tests: Mapping[str, dict], alpha: float = ALPHA, large: Mapping[str, dict] | None = None
-) -> str | None:
-    """The variable with the smallest p-value, if below ``alpha`` / the number of tests
-    (``tests``: at small scales; ``large``: at large scales, counted too). See :func:`side`."""
-    return side(tests, large or {}, alpha)[0]
+def pick(tests: Mapping[str, dict], alpha: float = ALPHA) -> str | None:
+    """The variable with the smallest p-value, if below ``alpha`` / the number tested."""
+    return side(tests, {}, alpha)[0]
 
 
 def side(
@@ -147,12 +144,17 @@ def side(
 ) -> tuple[str | None, str | None]:
     """(variable, ``"small"`` or ``"large"``) of the smallest p-value over both kinds of test,
     if below ``alpha`` / the number of tests; else (None, None)."""
-    found = [(t["p_value"], name, "small") for name, t in small.items()]
-    found += [(t["p_value"], name, "large") for name, t in large.items()]
-    if not found:
+    found = _smallest(small, large)
+    if found is None or found[0] >= alpha / (len(small) + len(large)):
         return None, None
-    p_value, name, where = min(found)
-    return (name, where) if p_value < alpha / len(found) else (None, None)
+    return found[1], found[2]
+
+
+def _smallest(small: Mapping[str, dict], large: Mapping[str, dict]):
+    """(p-value, variable, side) of the smallest p-value of both kinds of test, or None."""
+    found = [(t["p_value"], k, "small") for k, t in small.items()]
+    found += [(t["p_value"], k, "large") for k, t in large.items()]
+    return min(found, default=None)
 
 
 def _diverging(idata) -> np.ndarray | None:
@@ -260,7 +262,10 @@ def check(model, p, idata, summary: str, rerun: Rerun, progressbar: bool = True)
     decision = small.get(name) or p[name]
     of = ", ".join(decision.scale_parents)
     p_value = (tests_large if centered else tests)[name]["p_value"]
-    why = f"{n} of {div.size} draws diverged at {where} values of {name}'s scale ({of}; p = {p_value:.2g})"
+    why = (
+        f"{n} of {div.size} draws diverged at {where} values of {name}'s scale "
+        f"({of}; p = {p_value:.2g})"
+    )
     form, lam = ("centered", 1) if centered else ("non-centered", 0)
     with stage(f"watch: {why}; re-planning {name} {form}", progressbar):
         q = replan(p, name, decision, why, centered=centered)
@@ -293,11 +298,10 @@ def check(model, p, idata, summary: str, rerun: Rerun, progressbar: bool = True)
 
 def _nowhere(small: Mapping[str, dict], large: Mapping[str, dict]) -> str:
     """Why nothing was re-planned, for the plan's notes."""
-    found = [(t["p_value"], k, "small") for k, t in small.items()]
-    found += [(t["p_value"], k, "large") for k, t in large.items()]
-    if not found:
+    found = _smallest(small, large)
+    if found is None:
         return "no variable to test"
-    p_value, name, where = min(found)
+    p_value, name, where = found
     return (
         f"not gathered at small values of a (partly) centered variable's scale or large values "
         f"of a rewritten one's (smallest p = {p_value:.2g}, {name}, {where} values)"
