@@ -30,16 +30,24 @@ def _effects(factors: dict[str, np.ndarray], scale: float):
     return total
 
 
+def _one_way(data, factor, y, mu, scale, noise) -> pm.Model:
+    """One factor (``(column, dim)``) as a ZeroSumNormal effect with a HalfNormal(``scale``)
+    scale around ``Normal(*mu)``; the observed ``y = (column, name)`` with a
+    ``HalfNormal(noise)`` residual scale."""
+    df = _rdata(*data)
+    codes, labels = _codes(df[factor[0]])
+    with pm.Model(coords={factor[1]: labels}) as model:
+        mean = pm.Normal("mu", *mu) + _effects({factor[1]: codes}, scale)
+        obs = df[y[0]].to_numpy(float)
+        pm.Normal(y[1], mean, pm.HalfNormal("sigma", noise), observed=obs)
+    return model
+
+
 def morley() -> pm.Model:
     """Michelson's speed of light: 5 experiments x 20 runs (``datasets morley``)."""
-    df = _rdata("datasets", "morley")
-    expt, expts = _codes(df["Expt"])
-    y = df["Speed"].to_numpy(float)
-    with pm.Model(coords={"expt": expts}) as model:
-        mu = pm.Normal("mu", 850, 100)
-        mean = mu + _effects({"expt": expt}, 50)
-        pm.Normal("speed", mean, pm.HalfNormal("sigma", 100), observed=y)
-    return model
+    return _one_way(
+        ("datasets", "morley"), ("Expt", "expt"), ("Speed", "speed"), (850, 100), 50, 100
+    )
 
 
 def _two_way(data, a, b, y, mu, scale, noise) -> pm.Model:
@@ -93,14 +101,8 @@ def weightgain() -> pm.Model:
 
 def painters() -> pm.Model:
     """De Piles' scores of 54 painters in 8 schools, composition score (``MASS painters``)."""
-    df = _rdata("MASS", "painters")
-    school, schools = _codes(df["School"])
-    y = df["Composition"].to_numpy(float)
-    with pm.Model(coords={"school": schools}) as model:
-        mu = pm.Normal("mu", 10, 5)
-        mean = mu + _effects({"school": school}, 5)
-        pm.Normal("composition", mean, pm.HalfNormal("sigma", 5), observed=y)
-    return model
+    return _one_way(("MASS", "painters"), ("School", "school"), ("Composition", "composition"),
+                    (10, 5), 5, 5)  # fmt: skip
 
 
 MODELS = {f.__name__: f for f in (morley, genotype, npk, cabbages, weightgain, painters)}

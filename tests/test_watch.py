@@ -82,6 +82,15 @@ def _check(p, idata, second_divergences: int = 0):
     return record, rerun.plans, q, summary, [str(w.message) for w in caught]
 
 
+def _scenario(seed: int, strategy, at, n: int = 40, second_divergences: int = 0):
+    """A plan of ``_model()`` under ``strategy``, a run whose ``n`` divergences sit where ``at``
+    puts them (``_at_small``, ``_at_large``), and :func:`_check` of it: (plan, *check's)."""
+    rng = np.random.default_rng(seed)
+    log_tau = rng.normal(size=SHAPE)
+    p = base_plan(_model(), strategy=strategy)
+    return p, *_check(p, _idata(log_tau, at(log_tau, n, rng)), second_divergences)
+
+
 def test_divergences_at_small_scale_point_at_that_variable():
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=SHAPE), rng.normal(size=SHAPE)
@@ -145,16 +154,14 @@ def test_autocorrelated_scale_and_runs_of_divergences_are_not_a_signal():
 
 
 def test_a_partly_centered_variable_is_replanned_noncentered_once():
-    rng = np.random.default_rng(4)
-    log_tau = rng.normal(size=SHAPE)
-    p = base_plan(_model(), strategy={"theta": 0.5})
-    record, plans, q, summary, warned = _check(p, _idata(log_tau, _at_small(log_tau, 40, rng)))
+    p, record, plans, q, summary, warned = _scenario(4, {"theta": 0.5}, _at_small)
     assert len(plans) == 1 and plans[0] is q and summary == "second run"
     assert q["theta"].rewrite and q["theta"].lam is None  # lam 0
     assert p["theta"].lam == 0.5  # the first plan is not changed
     assert record["replanned"] == "theta" and record["divergences"] == 40
     assert record["p_value"] < ALPHA and record["second_run_divergences"] == 0
     # the discarded (first) run's cost, for benchmarks: its leapfrog steps
+    log_tau = np.random.default_rng(4).normal(size=SHAPE)  # the first run's, as _scenario drew it
     first = _idata(log_tau, _at_small(log_tau, 40, np.random.default_rng(4)))
     assert record["returned"] == "second"
     assert record["discarded_gradients"] == int(first.sample_stats["n_steps"].sum()) > 0
@@ -164,11 +171,9 @@ def test_a_partly_centered_variable_is_replanned_noncentered_once():
 
 def test_a_second_run_that_diverges_more_is_not_returned():
     """Both runs sample the same posterior; the re-plan is evidence-based, not certain."""
-    rng = np.random.default_rng(4)
-    log_tau = rng.normal(size=SHAPE)
-    p = base_plan(_model(), strategy={"theta": 0.5})
-    first = _idata(log_tau, _at_small(log_tau, 40, rng))
-    record, plans, q, summary, warned = _check(p, first, second_divergences=60)
+    p, record, plans, q, summary, warned = _scenario(
+        4, {"theta": 0.5}, _at_small, second_divergences=60
+    )
     assert len(plans) == 1 and record["replanned"] == "theta"
     assert record["second_run_divergences"] == 60 and record["returned"] == "first"
     assert q is p and summary == "first run" and q["theta"].lam == 0.5
@@ -177,31 +182,22 @@ def test_a_second_run_that_diverges_more_is_not_returned():
 
 
 def test_a_variable_kept_centered_is_rewritten_noncentered():
-    rng = np.random.default_rng(5)
-    log_tau = rng.normal(size=SHAPE)
-    p = base_plan(_model(), strategy="centered")
-    record, plans, q, *_ = _check(p, _idata(log_tau, _at_small(log_tau, 40, rng)))
+    p, record, plans, q, *_ = _scenario(5, "centered", _at_small)
     assert not p["theta"].rewrite and record["replanned"] == "theta"
     assert q["theta"].rewrite and q["theta"].lam is None
     assert q["theta"].new_name == "theta_offset"
 
 
 def test_fewer_divergences_than_the_minimum_do_nothing():
-    rng = np.random.default_rng(6)
-    log_tau = rng.normal(size=SHAPE)
-    need = minimum(log_tau.size)
-    p = base_plan(_model(), strategy={"theta": 0.5})
-    record, plans, *_ = _check(p, _idata(log_tau, _at_small(log_tau, need - 1, rng)))
+    need = minimum(SHAPE[0] * SHAPE[1])
+    p, record, plans, *_ = _scenario(6, {"theta": 0.5}, _at_small, n=need - 1)
     assert plans == [] and record["checked"] and record["replanned"] is None
     assert record["divergences"] == need - 1 and record["min_divergences"] == need
     assert "tested" not in record  # below the minimum nothing else is computed
 
 
 def test_a_noncentered_variable_is_not_replanned_for_a_small_scale():
-    rng = np.random.default_rng(7)
-    log_tau = rng.normal(size=SHAPE)
-    p = base_plan(_model(), strategy="noncentered")  # theta: lam 0 everywhere
-    record, plans, *_ = _check(p, _idata(log_tau, _at_small(log_tau, 40, rng)))
+    p, record, plans, *_ = _scenario(7, "noncentered", _at_small)  # theta: lam 0 everywhere
     assert plans == [] and record["replanned"] is None and record["tested"] == {}
     assert list(record["tested_large"]) == ["theta"]  # tested, at large values only
     assert p.notes[-1].startswith("watch: 40 divergences; not gathered at small values")
@@ -209,10 +205,7 @@ def test_a_noncentered_variable_is_not_replanned_for_a_small_scale():
 
 
 def test_a_rewritten_variable_is_replanned_centered_at_large_scales():
-    rng = np.random.default_rng(9)
-    log_tau = rng.normal(size=SHAPE)
-    p = base_plan(_model(), strategy={"theta": 0.3})
-    record, plans, q, summary, warned = _check(p, _idata(log_tau, _at_large(log_tau, 40, rng)))
+    p, record, plans, q, summary, warned = _scenario(9, {"theta": 0.3}, _at_large)
     assert len(plans) == 1 and plans[0] is q and summary == "second run"
     assert record["replanned"] == "theta" and record["side"] == "large"
     assert record["action"] == "theta -> lam 1" and record["p_value"] < ALPHA
@@ -223,10 +216,7 @@ def test_a_rewritten_variable_is_replanned_centered_at_large_scales():
 
 
 def test_a_variable_kept_centered_is_not_replanned_for_a_large_scale():
-    rng = np.random.default_rng(10)
-    log_tau = rng.normal(size=SHAPE)
-    p = base_plan(_model(), strategy="centered")
-    record, plans, *_ = _check(p, _idata(log_tau, _at_large(log_tau, 40, rng)))
+    p, record, plans, *_ = _scenario(10, "centered", _at_large)
     assert plans == [] and record["replanned"] is None and record["tested_large"] == {}
 
 
