@@ -207,3 +207,44 @@ def test_an_input_imported_as_missing_is_added_once():
         fg.change_node_input(node, node.inputs.index(x), y, import_missing=True)
         fg.change_node_input(node, node.inputs.index(y), y, import_missing=True)
         assert fg.inputs == [x, y] and y in fg.variables and fg.clients[y] == [(node, 0)]
+
+
+def test_a_flat_function_returns_what_pytensors_function_returns():
+    """Outputs of every rank and dtype (one an input itself), through one Flatten: the same
+    values, shapes and dtypes as ``pytensor.function``'s, call after call."""
+    from pytensor.compile.executor import Function
+
+    from decenter.util.linear import FAST_COMPILE, Flatten, flat_function
+
+    x, m = pt.vector("x"), pt.matrix("m", dtype="float32")
+    outs = [x.sum(), m * 2, x > 0, pt.cast(x, "int64"), x, m.T[:0], pt.exp(x)[None, :, None]]
+    plain = pytensor.function([x, m], outs, mode=FAST_COMPILE)
+    flat = flat_function([x, m], outs, mode=FAST_COMPILE, above=2)
+    assert not isinstance(flat, Function)
+    unflat = flat_function([x, m], outs, mode=FAST_COMPILE, above=len(outs))
+    assert isinstance(unflat, Function)
+    rng = np.random.default_rng(0)
+    for size in (3, 5):  # a second call with other shapes
+        args = [rng.normal(size=size), rng.normal(size=(2, size)).astype("float32")]
+        for a, b in zip(flat(*args), plain(*args), strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_array_equal(a, b)
+    node = Flatten()(x, m)[0].owner
+    assert [o.type.dtype for o in node.outputs] == ["float64", "int64"]
+
+
+def test_flat_helpers_leave_the_plan_as_it_was(monkeypatch):
+    """The fit's helper functions of a model with more outputs than FLAT_ABOVE (25 vectors:
+    75 free variables) come through one Flatten; compiled with one output per variable, the
+    plan is the same to the last bit."""
+    import decenter
+    import decenter.util.linear as linear
+    from decenter.bench.scaling import wide_model
+
+    m = wide_model(25, size=6)
+    flat = decenter.plan(m)
+    monkeypatch.setattr(linear, "FLAT_ABOVE", 10**6)
+    plain = decenter.plan(m)
+    assert flat.fit["evaluations"] == plain.fit["evaluations"]
+    for a, b in zip(flat.rewrites, plain.rewrites, strict=True):
+        np.testing.assert_array_equal(np.asarray(a.lam, float), np.asarray(b.lam, float))

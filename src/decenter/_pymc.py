@@ -26,7 +26,6 @@ from functools import cache
 
 import numpy as np
 import pymc as pm
-import pytensor
 
 # PyMC 6.4: the ops of truncated variables and random walks, the base class of symbolic
 # random variables (pymc/distributions/{continuous,distribution,timeseries,truncated}.py), and
@@ -216,7 +215,7 @@ from pymc.pytensorf import find_rng_nodes, replace_rng_nodes, reseed_rngs  # noq
 from pytensor.compile import SharedVariable, view_op  # noqa: E402
 from pytensor.graph import FunctionGraph  # noqa: E402
 
-from decenter.util.linear import FAST_COMPILE, LinearFunctionGraph, bare_mode  # noqa: E402
+from decenter.util.linear import FAST_COMPILE, LinearFunctionGraph, bare_mode, flat_function  # noqa: E402
 
 #: Python thunks, no canonicalisation, a parameter check outside its support -inf (not an
 #: error): the fit's helper functions (curvature, maps between parameterisations), evaluated a
@@ -243,7 +242,7 @@ def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray
     # output at each rewrite (quadratic: 13 s at 1,800 variables); this one is called once
     # FAST_COMPILE, as PyMC: the same values to the last bit (HELPER_MODE is 1 ulp off on some)
     mode = FAST_COMPILE.including("local_check_parameter_to_ninf_switch")
-    fn = pytensor.function([], exprs, mode=mode)
+    fn = flat_function([], exprs, mode=mode)
     reseed_rngs(find_rng_nodes(fn.maker.fgraph.outputs), random_seed)
     return {
         model.rvs_to_values[rv].name: np.asarray(v)

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
 
 from decenter._pymc import HELPER_MODE, LogTransform, initial_point
 from decenter.families import Rule, find_rule
+from decenter.util.linear import flat_function
 
 __all__ = [
     "information",
@@ -94,9 +94,7 @@ def _to_values_fn(model: pm.Model):
         tr = model.rvs_to_transforms.get(rv)
         outs.append(rv if tr is None else tr.forward(rv, *rv.owner.inputs))
     outs = graph_replace(outs, holders, strict=False)
-    return pytensor.function(
-        list(holders.values()), outs, on_unused_input="ignore", mode=HELPER_MODE
-    )
+    return flat_function(list(holders.values()), outs, on_unused_input="ignore", mode=HELPER_MODE)
 
 
 def _diag_hessian(cost, v, shape: tuple[int, ...], rng: np.random.Generator):
@@ -261,7 +259,7 @@ class InformationFn:
         # a variable left out weighs its prior term fully (as a centered child)
         fixed = {weights[n_]: pt.ones(terms[pos[n_]].shape) for n_ in self.failed}
         outs = graph_replace(outs, fixed, strict=False) if fixed and outs else outs
-        self.fn = pytensor.function(
+        self.fn = flat_function(
             [*values, *(weights[n_] for n_ in self.names)],
             outs + scale_exprs,
             on_unused_input="ignore",

@@ -47,7 +47,7 @@ from decenter.auto.covariance import curvature_scale, log_scale_sd
 from decenter.auto.curvature import InformationFn, _scale_expr
 from decenter.auto.structure import components, data_size, dependencies, tree_sum
 from decenter.core.plan import Plan, _unique_name
-from decenter.util.linear import LinearMode, bare_mode
+from decenter.util.linear import Flatten, LinearMode, bare_mode, flat_function
 
 __all__ = ["laplace_fit", "LaplaceFit", "noncentered_plan", "DENSE_HESSIAN_MAX"]
 
@@ -150,9 +150,7 @@ def _compile(model: pm.Model, ncp: pm.Model, names: list[str], ip: dict, rules=N
     info = [pt.vector(f"info_{n}") for n in names]
     sizes = [np.size(ip[v.name]) for v in values] + [data_size(ncp, o) for o in ncp.observed_RVs]
     lg = _objective(ncp, scales, info, python=sum(sizes) <= PY_FIT_MAX)
-    rest = pytensor.function(
-        values, [*orig_exprs, *scales], on_unused_input="ignore", mode=HELPER_MODE
-    )
+    rest = flat_function(values, [*orig_exprs, *scales], on_unused_input="ignore", mode=HELPER_MODE)
     split, blocks = _layout([(tuple(ip[v.name].shape), v.dtype) for v in values])
 
     def f_lg(x, *info_values):
@@ -186,19 +184,23 @@ def _objective(ncp: pm.Model, scales: list, info: list, python: bool = False):
     grad = pt.grad(objective, values)
     # the value variables themselves are the inputs (no flat-vector graph clone): x is split
     # into them in NumPy, which costs microseconds per call and saves a clone of the graph;
-    # a large model's gradients are concatenated there too (a join of one input per variable
-    # has C code specific to the model's size)
-    joined = mode is not LARGE_FIT_MODE
-    flat = [pt.concatenate([g.ravel() for g in grad])] if joined else grad
+    # a large model's objective and gradients are joined in NumPy (a C join of one input per
+    # variable has code specific to the model's size; one output per variable makes the
+    # function's construction quadratic, decenter.util.linear.flat_function)
+    if mode is LARGE_FIT_MODE:
+        flat, _ = Flatten()(objective, *grad)
+        lg_flat = pytensor.function([*values, *info], flat, on_unused_input="ignore", mode=mode)
+
+        def lg(*args):
+            out = lg_flat(*args)
+            return out[0], out[1:]
+
+        return lg
+    joined = pt.concatenate([g.ravel() for g in grad])
     lg_outs = pytensor.function(
-        [*values, *info], [objective, *flat], on_unused_input="ignore", mode=mode
+        [*values, *info], [objective, joined], on_unused_input="ignore", mode=mode
     )
-
-    def lg(*args):
-        out = lg_outs(*args)
-        return out[0], out[1] if joined else np.concatenate([np.ravel(g) for g in out[1:]])
-
-    return lg
+    return lambda *args: tuple(lg_outs(*args))
 
 
 def _layout(specs: list[tuple[tuple[int, ...], str]]):

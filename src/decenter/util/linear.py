@@ -20,15 +20,27 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
 from pytensor.compile.maker import FunctionMaker
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph import FunctionGraph
-from pytensor.graph.basic import AtomicVariable
+from pytensor.graph.basic import Apply, AtomicVariable
 from pytensor.graph.null_type import NullType
+from pytensor.graph.op import Op
 from pytensor.graph.rewriting.basic import MergeOptimizer, SequentialGraphRewriter, in2out
 from pytensor.graph.utils import MissingInputError
 
-__all__ = ["LinearFunctionGraph", "LinearMode", "linear_mode", "bare_mode", "FAST_COMPILE"]
+__all__ = [
+    "LinearFunctionGraph",
+    "LinearMode",
+    "linear_mode",
+    "bare_mode",
+    "FAST_COMPILE",
+    "Flatten",
+    "flat_function",
+]
 
 
 class LinearFunctionGraph(FunctionGraph):
@@ -128,6 +140,64 @@ def bare_mode(linker: str, *node_rewriters) -> LinearMode:
 #: PyTensor's ``FAST_COMPILE`` (Python thunks, few rewrites), linear: the helper functions
 #: decenter evaluates a few times (initial points, maps between parameterisations).
 FAST_COMPILE = linear_mode("FAST_COMPILE")
+
+
+class Flatten(Op):
+    """Its inputs raveled into one float64 vector, and their shapes laid end to end in one
+    int64 vector, in NumPy: one output instead of many, and no C code specific to the number
+    of inputs (a ``Join`` of ``k`` inputs compiles a new C module for each ``k``)."""
+
+    __props__ = ()
+
+    def make_node(self, *inputs):
+        inputs = [pt.as_tensor_variable(x) for x in inputs]
+        return Apply(self, inputs, [pt.dvector(), pt.lvector()])
+
+    def perform(self, node, inputs, outputs):
+        flat = [np.ravel(x) for x in inputs]
+        outputs[0][0] = np.concatenate(flat, dtype=np.float64) if flat else np.zeros(0)
+        outputs[1][0] = np.array([d for x in inputs for d in np.shape(x)], dtype=np.int64)
+
+
+#: Above this many outputs :func:`flat_function` returns them through one :class:`Flatten`.
+FLAT_ABOVE = 64
+
+
+def flat_function(inputs, outputs, *, mode, above: int | None = None, **kwargs):
+    """``pytensor.function(inputs, outputs, mode=mode, **kwargs)``, whose call returns the list
+    of outputs, the same values; above ``above`` outputs (default :data:`FLAT_ABOVE`) compiled
+    with one output, :class:`Flatten`, instead.
+
+    ``pytensor.function`` is quadratic in the number of outputs (``insert_deepcopy`` tests
+    each output against every later output and every graph input; the Python linker's
+    freeing plan tests each node's inputs against the list of outputs): at 2,400 outputs
+    (the fit's helpers on 600 hierarchical vectors) seconds per function.
+
+    >>> import pytensor.tensor as pt
+    >>> from decenter.util.linear import FAST_COMPILE, flat_function
+    >>> x = pt.vector("x")
+    >>> f = flat_function([x], [x[i] * x for i in range(3)], mode=FAST_COMPILE, above=2)
+    >>> [a.tolist() for a in f([1.0, 2.0, 3.0])]
+    [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]]
+    """
+    outputs = list(outputs)
+    if len(outputs) <= (FLAT_ABOVE if above is None else above):
+        return pytensor.function(inputs, outputs, mode=mode, **kwargs)
+    fn = pytensor.function(inputs, list(Flatten()(*outputs)), mode=mode, **kwargs)
+    specs = [(v.type.ndim, np.dtype(v.type.dtype)) for v in outputs]
+
+    def call(*args):
+        flat, shapes = fn(*args)
+        out, at, k = [], 0, 0
+        for ndim, dtype in specs:
+            shape = tuple(int(d) for d in shapes[k : k + ndim])
+            size = int(np.prod(shape))
+            out.append(flat[at : at + size].reshape(shape).astype(dtype, copy=False))
+            at, k = at + size, k + ndim
+        return out
+
+    call.maker = fn.maker  # its graph, as a Function's (e.g. to find its random generators)
+    return call
 
 
 def _new_nodes(outputs, known):
