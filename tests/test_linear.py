@@ -233,18 +233,30 @@ def test_a_flat_function_returns_what_pytensors_function_returns():
     assert [o.type.dtype for o in node.outputs] == ["float64", "int64"]
 
 
-def test_flat_helpers_leave_the_plan_as_it_was(monkeypatch):
-    """The fit's helper functions of a model with more outputs than FLAT_ABOVE (25 vectors:
-    75 free variables) come through one Flatten; compiled with one output per variable, the
-    plan is the same to the last bit."""
+@pytest.mark.parametrize("undo", ["flat outputs", "unshared constants"])
+def test_the_large_fits_function_building_leaves_the_fit_as_it_was(monkeypatch, undo):
+    """A model of 25 vectors (75 free variables, 125 terms): its fit's helper functions have
+    more outputs than FLAT_ABOVE and come through one Flatten, and its objective (above
+    TREE_SUM_ABOVE terms) has its shared constants copied per use. Undoing either, the fit
+    (mode, scales, their spread) is the same to the last bit."""
     import decenter
+    import decenter.auto.laplace as laplace
     import decenter.util.linear as linear
     from decenter.bench.scaling import wide_model
 
     m = wide_model(25, size=6)
-    flat = decenter.plan(m)
-    monkeypatch.setattr(linear, "FLAT_ABOVE", 10**6)
-    plain = decenter.plan(m)
-    assert flat.fit["evaluations"] == plain.fit["evaluations"]
-    for a, b in zip(flat.rewrites, plain.rewrites, strict=True):
-        np.testing.assert_array_equal(np.asarray(a.lam, float), np.asarray(b.lam, float))
+    nc = decenter.plan(m, strategy="noncentered")
+    now = laplace.laplace_fit(m, nc)
+    if undo == "flat outputs":
+        monkeypatch.setattr(linear, "FLAT_ABOVE", 10**6)
+    else:
+        monkeypatch.setattr(laplace, "unshare_constants", list)
+    before = laplace.laplace_fit(m, nc)
+    assert now.converged and now.evaluations == before.evaluations
+    for field in ("point", "log_scale", "log_scale_sd"):
+        a, b = getattr(now, field), getattr(before, field)
+        assert a.keys() == b.keys() and len(a) >= 25
+        for name in a:
+            np.testing.assert_array_equal(a[name], b[name])
+    # a fit that moved: the scales are not where they started
+    assert np.ptp([float(np.mean(v)) for v in now.log_scale.values()]) > 0.1

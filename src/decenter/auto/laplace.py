@@ -45,7 +45,13 @@ from decenter._pymc import HELPER_MODE, initial_point, linear_logprob
 from decenter._pymc import local_check_parameter_to_ninf_switch as ninf_switch
 from decenter.auto.covariance import curvature_scale, log_scale_sd
 from decenter.auto.curvature import InformationFn, _scale_expr
-from decenter.auto.structure import components, data_size, dependencies, tree_sum
+from decenter.auto.structure import (
+    components,
+    data_size,
+    dependencies,
+    tree_sum,
+    unshare_constants,
+)
 from decenter.core.plan import Plan, _unique_name
 from decenter.util.linear import Flatten, LinearMode, bare_mode, flat_function
 
@@ -188,7 +194,7 @@ def _objective(ncp: pm.Model, scales: list, info: list, python: bool = False):
     # variable has code specific to the model's size; one output per variable makes the
     # function's construction quadratic, decenter.util.linear.flat_function)
     if mode is LARGE_FIT_MODE:
-        flat, _ = Flatten()(objective, *grad)
+        flat, _ = Flatten()(*unshare_constants([objective, *grad]))
         lg_flat = pytensor.function([*values, *info], flat, on_unused_input="ignore", mode=mode)
 
         def lg(*args):

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pytensor.graph.basic import Variable
-from pytensor.graph.traversal import walk
+from pytensor.graph.basic import Constant, Variable
+from pytensor.graph.traversal import toposort, walk
 
 from decenter.core.graph import data_value, model_graph, value_inputs
 
@@ -122,6 +122,46 @@ def tree_sum(terms: Sequence[Variable]) -> Variable:
         pairs = [a + b for a, b in zip(level[::2], level[1::2], strict=False)]
         level = pairs + ([level[-1]] if len(level) % 2 else [])
     return level[0]
+
+
+def unshare_constants(outputs: Sequence[Variable], above: int = 16) -> list[Variable]:
+    """The graph of ``outputs`` in which a scalar constant used by more than ``above`` nodes is
+    a copy of its own at each use (the nodes using it, and what depends on them, cloned; the
+    given graph is not modified). The same computation.
+
+    PyTensor keeps each variable's clients in a list, and a graph rewrite that replaces a
+    node removes it from the list of each of its inputs: for a constant shared by every term
+    of a large model (``1.0``, tens of thousands of clients at n = 600), quadratic.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> from pytensor.graph.traversal import toposort
+    >>> x, one = pt.vector("x"), pt.constant(1.0)
+    >>> outs = unshare_constants([x + one, x * one], above=1)
+    >>> [sum(i is one for node in toposort([o]) for i in node.inputs) for o in outs]
+    [0, 0]
+    >>> [o.eval({x: [2.0]}).tolist() for o in outs]
+    [[3.0], [2.0]]
+    """
+    nodes = list(toposort(outputs))
+    uses: dict[Variable, int] = {}
+    for node in nodes:
+        for i in node.inputs:
+            if isinstance(i, Constant) and np.size(i.data) == 1:
+                uses[i] = uses.get(i, 0) + 1
+    shared = {c for c, n in uses.items() if n > above}
+    equiv: dict[Variable, Variable] = {}
+    for node in nodes:
+        inputs = [equiv.get(i, _copy(i) if i in shared else i) for i in node.inputs]
+        if any(a is not b for a, b in zip(inputs, node.inputs, strict=True)):
+            equiv.update(zip(node.outputs, node.clone_with_new_inputs(inputs).outputs, strict=True))
+    return [equiv.get(o, o) for o in outputs]
+
+
+def _copy(c: Constant) -> Constant:
+    """A new constant of the same type and data (``Constant.clone`` returns the constant)."""
+    return type(c)(c.type, c.data, name=c.name)
 
 
 def data_size(model: pm.Model, obs) -> float:
