@@ -79,25 +79,53 @@ def test_initial_point_follows_the_seed_for_prior_initvals():
 
 def test_logprob_graphs_built_linear_are_the_same_and_the_swap_is_undone():
     import pymc.logprob.rewriting as rewriting
+    import pymc.pytensorf as pytensorf
     from pytensor.graph import FunctionGraph
 
     from decenter._pymc import linear_logprob
 
+    def swapped() -> list[bool]:
+        return [m.FunctionGraph is LinearFunctionGraph for m in (rewriting, pytensorf)]
+
     model = real.sleepstudy()
     point = model.initial_point(random_seed=2)
     plain = model.compile_logp(sum=False)(point)
+    rvs = list(model.free_RVs)
+    values_plain = pytensor.function(model.value_vars, model.replace_rvs_by_values(rvs))
     with linear_logprob():
-        assert rewriting.FunctionGraph is LinearFunctionGraph
+        assert swapped() == [True, True]
         with linear_logprob():  # nested: still swapped after the inner one ends
             pass
-        assert rewriting.FunctionGraph is LinearFunctionGraph
+        assert swapped() == [True, True]
         linear = model.compile_logp(sum=False)(point)
-    assert rewriting.FunctionGraph is FunctionGraph
+        values_linear = pytensor.function(model.value_vars, model.replace_rvs_by_values(rvs))
+    assert swapped() == [False, False] and rewriting.FunctionGraph is FunctionGraph
     for a, b in zip(linear, plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    args = [point[v.name] + 0.1 for v in model.value_vars]
+    for a, b in zip(values_linear(*args), values_plain(*args), strict=True):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(RuntimeError), linear_logprob():
         raise RuntimeError
-    assert rewriting.FunctionGraph is FunctionGraph
+    assert swapped() == [False, False]
+
+
+def test_the_linear_graph_replace_is_pytensors():
+    """The fit's graph_replace: PyTensor's algorithm on the linear graph, the same graph
+    (nested replacements, a replacement outside the graph, strict)."""
+    from pytensor.graph.basic import equal_computations
+    from pytensor.graph.replace import graph_replace as pytensors
+
+    from decenter.util.linear import graph_replace
+
+    x, y, z = pt.scalar("x"), pt.scalar("y"), pt.scalar("z")
+    a = pt.exp(x) + y
+    outs = [a * 2, pt.log(a) - x]
+    for repl in ({x: z}, {a: z * 3, x: y}, {y: x + z}, {x: z, pt.scalar("w"): z}):
+        ours, theirs = graph_replace(outs, repl, strict=False), pytensors(outs, repl, strict=False)
+        assert equal_computations(ours, theirs)
+    with pytest.raises(ValueError, match="not used"):
+        graph_replace(outs, {pt.scalar("w"): z})
 
 
 def test_a_tiny_models_fit_never_starts_the_c_backend():

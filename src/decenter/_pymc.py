@@ -256,26 +256,29 @@ _logprob_lock = threading.Lock()
 
 @contextmanager
 def linear_logprob() -> Iterator[None]:
-    """PyMC's logprob graphs (``model.logp()``) built on :class:`LinearFunctionGraph`.
+    """PyMC's logprob graphs (``model.logp()``) and its replacement of RVs by values
+    (``model.replace_rvs_by_values``) built on :class:`LinearFunctionGraph`.
 
     PyMC 6.4's ``pymc/logprob/rewriting.py`` builds and cleans the measurable IR of every
     term on PyTensor's ``FunctionGraph``, whose imports are quadratic in the model's size
-    (docs/auto.md, "At scale"); the fit builds two such graphs. The class is swapped in that
-    module only while the fit builds them; the graphs are the same.
+    (docs/auto.md, "At scale"), and ``pymc/pytensorf.py`` replaces RVs on one; the fit builds
+    two logp graphs and maps every value back. The class is swapped in those modules only
+    while the fit builds them; the graphs are the same.
     """
     import pymc.logprob.rewriting as rewriting
+    import pymc.pytensorf as pytensorf
 
     global _logprob_depth
     with _logprob_lock:
         _logprob_depth += 1
-        rewriting.FunctionGraph = LinearFunctionGraph
+        rewriting.FunctionGraph = pytensorf.FunctionGraph = LinearFunctionGraph
     try:
         yield
     finally:
         with _logprob_lock:
             _logprob_depth -= 1
             if _logprob_depth == 0:
-                rewriting.FunctionGraph = FunctionGraph
+                rewriting.FunctionGraph = pytensorf.FunctionGraph = FunctionGraph
 
 
 def fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:

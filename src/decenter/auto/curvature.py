@@ -28,11 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pytensor.graph.replace import graph_replace, vectorize_graph
+from pytensor.graph.replace import vectorize_graph
 
 from decenter._pymc import HELPER_MODE, LogTransform, initial_point
 from decenter.families import Rule, find_rule
-from decenter.util.linear import flat_function
+from decenter.util.linear import flat_function, graph_replace
 
 __all__ = [
     "information",

@@ -38,7 +38,6 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pytensor.graph.replace import graph_replace
 from pytensor.tensor.rewriting.math import local_pow_specialize
 
 from decenter._pymc import HELPER_MODE, initial_point, linear_logprob
@@ -53,7 +52,7 @@ from decenter.auto.structure import (
     unshare_constants,
 )
 from decenter.core.plan import Plan, _unique_name
-from decenter.util.linear import Flatten, LinearMode, bare_mode, flat_function
+from decenter.util.linear import Flatten, LinearMode, bare_mode, flat_function, graph_replace
 
 __all__ = ["laplace_fit", "LaplaceFit", "noncentered_plan", "DENSE_HESSIAN_MAX"]
 
