@@ -187,25 +187,22 @@ def _objective(ncp: pm.Model, scales: list, info: list, python: bool = False):
             correction = correction - h
         objective, mode = ncp.logp(jacobian=True) + correction, PY_FIT_MODE if python else FIT_MODE
     grad = pt.grad(objective, values)
-    # the value variables themselves are the inputs (no flat-vector graph clone): x is split
-    # into them in NumPy, which costs microseconds per call and saves a clone of the graph;
-    # a large model's objective and gradients are joined in NumPy (a C join of one input per
-    # variable has code specific to the model's size; one output per variable makes the
-    # function's construction quadratic, decenter.util.linear.flat_function)
+    # the value variables are the inputs (no flat-vector graph clone: x is split in NumPy);
+    # a large model's outputs are joined in NumPy (a C join of one input per variable has code
+    # specific to the model's size; an output per variable is quadratic: flat_function)
     if mode is LARGE_FIT_MODE:
         flat, _ = Flatten()(*unshare_constants([objective, *grad]))
         lg_flat = pytensor.function([*values, *info], flat, on_unused_input="ignore", mode=mode)
-
-        def lg(*args):
-            out = lg_flat(*args)
-            return out[0], out[1:]
-
-        return lg
+        return lambda *args: _head_and_tail(lg_flat(*args))
     joined = pt.concatenate([g.ravel() for g in grad])
     lg_outs = pytensor.function(
         [*values, *info], [objective, joined], on_unused_input="ignore", mode=mode
     )
     return lambda *args: tuple(lg_outs(*args))
+
+
+def _head_and_tail(flat: np.ndarray) -> tuple[np.float64, np.ndarray]:
+    return flat[0], flat[1:]  # the objective and its gradient
 
 
 def _layout(specs: list[tuple[tuple[int, ...], str]]):

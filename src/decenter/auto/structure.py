@@ -125,9 +125,10 @@ def tree_sum(terms: Sequence[Variable]) -> Variable:
 
 
 def unshare_constants(outputs: Sequence[Variable], above: int = 16) -> list[Variable]:
-    """The graph of ``outputs`` in which a scalar constant used by more than ``above`` nodes is
-    a copy of its own at each use (the nodes using it, and what depends on them, cloned; the
-    given graph is not modified). The same computation.
+    """The graph of ``outputs`` in which a one-element constant used by more than ``above``
+    nodes (counted by value: PyTensor compares constants by their data) is a copy of its own at
+    each use (the nodes using it, and what depends on them, cloned; the given graph is not
+    modified). The same computation.
 
     PyTensor keeps each variable's clients in a list, and a graph rewrite that replaces a
     node removes it from the list of each of its inputs: for a constant shared by every term

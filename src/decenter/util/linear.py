@@ -212,9 +212,9 @@ def graph_replace(outputs: list, replace: dict, *, strict: bool = True) -> list:
     >>> [out.eval({y: 3.0}) for out in graph_replace([x + 1, x * 2], {x: y})]
     [array(4.), array(6.)]
     """
-    from pytensor.graph.replace import _format_replace, truncated_graph_inputs
+    from pytensor.graph.replace import truncated_graph_inputs
 
-    replace_dict = _format_replace(replace)
+    replace_dict = dict(replace)
     conditions = [
         c for c in truncated_graph_inputs(outputs, replace_dict) if not isinstance(c, Constant)
     ]
