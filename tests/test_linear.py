@@ -261,12 +261,13 @@ def test_a_flat_function_returns_what_pytensors_function_returns():
     assert [o.type.dtype for o in node.outputs] == ["float64", "int64"]
 
 
-@pytest.mark.parametrize("undo", ["flat outputs", "unshared constants"])
+@pytest.mark.parametrize("undo", ["flat outputs", "unshared constants", "shadow nodes"])
 def test_the_large_fits_function_building_leaves_the_fit_as_it_was(monkeypatch, undo):
     """A model of 25 vectors (75 free variables, 125 terms): its fit's helper functions have
-    more outputs than FLAT_ABOVE and come through one Flatten, and its objective (above
-    TREE_SUM_ABOVE terms) has its shared constants copied per use. Undoing either, the fit
-    (mode, scales, their spread) is the same to the last bit."""
+    more outputs than FLAT_ABOVE and come through one Flatten, its objective (above
+    TREE_SUM_ABOVE terms) has its shared constants copied per use, and its Elemwise nodes
+    share shadow nodes. Undoing any one, the fit (mode, scales, their spread) is the same to
+    the last bit."""
     import decenter
     import decenter.auto.laplace as laplace
     import decenter.util.linear as linear
@@ -277,6 +278,8 @@ def test_the_large_fits_function_building_leaves_the_fit_as_it_was(monkeypatch, 
     now = laplace.laplace_fit(m, nc)
     if undo == "flat outputs":
         monkeypatch.setattr(linear, "FLAT_ABOVE", 10**6)
+    elif undo == "shadow nodes":
+        monkeypatch.setattr(linear, "_shadow_node", linear._MAKE_SCALAR_NODE)
     else:
         monkeypatch.setattr(laplace, "unshare_constants", list)
     before = laplace.laplace_fit(m, nc)
@@ -288,3 +291,47 @@ def test_the_large_fits_function_building_leaves_the_fit_as_it_was(monkeypatch, 
             np.testing.assert_array_equal(a[name], b[name])
     # a fit that moved: the scales are not where they started
     assert np.ptp([float(np.mean(v)) for v in now.log_scale.values()]) > 0.1
+
+
+def test_building_graphs_shares_shadow_nodes_and_undoes_itself():
+    """Inside ``building_graphs`` an Elemwise node of the same scalar op and input dtypes
+    reuses one shadow node, the nodes built are the same as outside, the collector is paused;
+    after the outermost use (or an error) PyTensor's method and the collector are back."""
+    import gc
+
+    from pytensor.tensor.elemwise import Elemwise
+
+    from decenter.util.linear import building_graphs
+
+    original = Elemwise.make_scalar_node
+    x, y, i = pt.vector("x"), pt.matrix("y"), pt.ivector("i")
+
+    def build():
+        return [pt.exp(x), pt.exp(y), x * i, pt.exp(i), pt.sub(y, x)]
+
+    plain = build()
+    assert gc.isenabled()
+    with building_graphs():
+        assert not gc.isenabled() and Elemwise.make_scalar_node is not original
+        with building_graphs():  # nested: still active after the inner one ends
+            pass
+        assert Elemwise.make_scalar_node is not original and not gc.isenabled()
+        shared = build()
+        op = shared[0].owner.op
+        assert op.make_scalar_node(x) is op.make_scalar_node(y)  # float64 either way
+        assert op.make_scalar_node(x) is not op.make_scalar_node(i)  # int32 -> another
+    assert Elemwise.make_scalar_node is original and gc.isenabled()
+    assert op.make_scalar_node(x) is not op.make_scalar_node(x)
+    for a, b in zip(shared, plain, strict=True):
+        assert a.type == b.type and a.owner.op == b.owner.op
+        assert pytensor.graph.basic.equal_computations([a], [b])
+    with pytest.raises(RuntimeError), building_graphs():
+        raise RuntimeError
+    assert Elemwise.make_scalar_node is original and gc.isenabled()
+    gc.disable()
+    try:
+        with building_graphs():
+            pass
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import gc
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -52,7 +51,14 @@ from decenter.auto.structure import (
     unshare_constants,
 )
 from decenter.core.plan import Plan, _unique_name
-from decenter.util.linear import Flatten, LinearMode, bare_mode, flat_function, graph_replace
+from decenter.util.linear import (
+    Flatten,
+    LinearMode,
+    bare_mode,
+    building_graphs,
+    flat_function,
+    graph_replace,
+)
 
 __all__ = ["laplace_fit", "LaplaceFit", "noncentered_plan", "DENSE_HESSIAN_MAX"]
 
@@ -269,25 +275,8 @@ def laplace_fit(
         from threadpoolctl import threadpool_limits
     except ImportError:
         threadpool_limits = contextlib.nullcontext
-    with threadpool_limits(1), _gc_paused():
+    with threadpool_limits(1), building_graphs():
         return _laplace_fit(model, plan, random_seed=random_seed, progress=progress)
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """No cyclic garbage collection while the fit builds and compiles its graphs.
-
-    Building PyTensor graphs allocates tens of thousands of objects, and every full
-    collection walks all of PyMC's and PyTensor's live objects: on the radon example, pausing
-    it takes the fit from 1.66 s to 1.31 s (median of 8). The garbage is collected afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _build(model: pm.Model, plan: Plan, names: list[str]):
