@@ -18,7 +18,6 @@ Examples
 
 from __future__ import annotations
 
-import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -215,7 +214,13 @@ from pymc.pytensorf import find_rng_nodes, replace_rng_nodes, reseed_rngs  # noq
 from pytensor.compile import SharedVariable, view_op  # noqa: E402
 from pytensor.graph import FunctionGraph  # noqa: E402
 
-from decenter.util.linear import FAST_COMPILE, LinearFunctionGraph, bare_mode, flat_function  # noqa: E402
+from decenter.util.linear import (  # noqa: E402
+    FAST_COMPILE,
+    LinearFunctionGraph,
+    Swap,
+    bare_mode,
+    flat_function,
+)
 
 #: Python thunks, no canonicalisation, a parameter check outside its support -inf (not an
 #: error): the fit's helper functions (curvature, maps between parameterisations), evaluated a
@@ -250,8 +255,17 @@ def initial_point(model: pm.Model, random_seed: int = 0) -> dict[str, np.ndarray
     }
 
 
-_logprob_depth = 0  # nested or concurrent fits: the class is restored when the last ends
-_logprob_lock = threading.Lock()
+def _logprob_graphs(cls) -> None:
+    import pymc.logprob.rewriting as rewriting
+    import pymc.pytensorf as pytensorf
+
+    rewriting.FunctionGraph = pytensorf.FunctionGraph = cls
+
+
+# nested or concurrent fits: the class is restored when the last ends
+_logprob_swap = Swap(
+    lambda: _logprob_graphs(LinearFunctionGraph), lambda: _logprob_graphs(FunctionGraph)
+)
 
 
 @contextmanager
@@ -265,20 +279,8 @@ def linear_logprob() -> Iterator[None]:
     two logp graphs and maps every value back. The class is swapped in those modules only
     while the fit builds them; the graphs are the same.
     """
-    import pymc.logprob.rewriting as rewriting
-    import pymc.pytensorf as pytensorf
-
-    global _logprob_depth
-    with _logprob_lock:
-        _logprob_depth += 1
-        rewriting.FunctionGraph = pytensorf.FunctionGraph = LinearFunctionGraph
-    try:
+    with _logprob_swap():
         yield
-    finally:
-        with _logprob_lock:
-            _logprob_depth -= 1
-            if _logprob_depth == 0:
-                rewriting.FunctionGraph = pytensorf.FunctionGraph = FunctionGraph
 
 
 def fgraph_from_model(model: pm.Model) -> tuple[FunctionGraph, dict]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytensor
@@ -48,6 +48,7 @@ __all__ = [
     "flat_function",
     "graph_replace",
     "building_graphs",
+    "Swap",
 ]
 
 
@@ -268,6 +269,54 @@ def _new_nodes(outputs, known):
             computed.update(apply.outputs)
 
 
+class Swap:
+    """A context manager that calls ``on()`` when its first use starts and ``off()`` when
+    its last ends: nested or concurrent uses (fits in threads) share one swap of a
+    library's attribute, undone once nothing uses it (also after an error)."""
+
+    def __init__(self, on: Callable[[], None], off: Callable[[], None]):
+        self._on, self._off, self._depth, self._lock = on, off, 0, threading.Lock()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            self._depth += 1
+            if self._depth == 1:
+                self._on()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._off()
+
+
+_MAKE_SCALAR_NODE = Elemwise.make_scalar_node
+_shadows: dict[tuple, Apply] = {}
+
+
+def _shadow_node(self: Elemwise, *inputs) -> Apply:
+    """``Elemwise.make_scalar_node``, one node per scalar op and input dtypes."""
+    key = (self.scalar_op, *(i.type.dtype for i in inputs))
+    node = _shadows.get(key)
+    if node is None:
+        node = _shadows[key] = _MAKE_SCALAR_NODE(self, *inputs)
+    return node
+
+
+def _share_shadows() -> None:
+    Elemwise.make_scalar_node = _shadow_node
+
+
+def _unshare_shadows() -> None:
+    Elemwise.make_scalar_node = _MAKE_SCALAR_NODE
+    _shadows.clear()
+
+
+_shadow_swap = Swap(_share_shadows, _unshare_shadows)
+
+
 @contextlib.contextmanager
 def building_graphs() -> Iterator[None]:
     """While the fit builds and compiles its graphs: no cyclic garbage collection, and one
@@ -282,35 +331,11 @@ def building_graphs() -> Iterator[None]:
     uses are one; the method is restored when the outermost ends, and the collector left as
     it was.
     """
-    global _building_depth
     was_enabled = gc.isenabled()
     gc.disable()
-    with _building_lock:
-        _building_depth += 1
-        if _building_depth == 1:
-            Elemwise.make_scalar_node = _shadow_node
     try:
-        yield
+        with _shadow_swap():
+            yield
     finally:
-        with _building_lock:
-            _building_depth -= 1
-            if _building_depth == 0:
-                Elemwise.make_scalar_node = _MAKE_SCALAR_NODE
-                _shadows.clear()
         if was_enabled:
             gc.enable()
-
-
-_MAKE_SCALAR_NODE = Elemwise.make_scalar_node
-_shadows: dict[tuple, Apply] = {}
-_building_lock = threading.Lock()
-_building_depth = 0
-
-
-def _shadow_node(self: Elemwise, *inputs) -> Apply:
-    """``Elemwise.make_scalar_node``, one node per scalar op and input dtypes."""
-    key = (self.scalar_op, *(i.type.dtype for i in inputs))
-    node = _shadows.get(key)
-    if node is None:
-        node = _shadows[key] = _MAKE_SCALAR_NODE(self, *inputs)
-    return node
