@@ -95,6 +95,17 @@ def _through_views(var):
     return var
 
 
+def _rebuild_views(view, base):
+    """``view``'s chain of DimShuffles applied to ``base`` instead of the variable under it."""
+    ops = []
+    while view.owner is not None and isinstance(view.owner.op, DimShuffle):
+        ops.append(view.owner.op)
+        view = view.owner.inputs[0]
+    for op in reversed(ops):
+        base = op(base)
+    return base
+
+
 def fold_signed(nc, scales: list[str]):
     """``s = |u|`` with ``u`` a new free variable ``{s}_signed`` on the line, and each
     non-centered product ``s * z`` of a standard Normal offset ``z`` written ``u * z``: the same
@@ -116,8 +127,7 @@ def fold_signed(nc, scales: list[str]):
             if len(ins) == 2 and det in ins and any(i in offsets for i in ins):
                 k = ins.index(det)
                 new_in = list(mul.inputs)
-                view = new_in[k]
-                new_in[k] = u if view is det else view.owner.op(u)
+                new_in[k] = _rebuild_views(new_in[k], u)
                 fg.replace(mul.outputs[0], mul.op(*new_in), import_missing=True)
     return model_from_fgraph(fg, mutate_fgraph=True)
 
@@ -126,8 +136,8 @@ def _family(rv) -> str:
     return getattr(rv.owner.op, "name", type(rv.owner.op).__name__)
 
 
-def _foldable(model, decisions) -> list[str]:
-    names = sorted({s for d in decisions for s in d.scale_parents})
+def _foldable(model, names) -> list[str]:
+    """The scales of ``names`` that are scalar free variables of a :data:`FOLDABLE` family."""
     return [
         s for s in names
         if s in model.named_vars and model[s] in model.free_RVs and model[s].ndim == 0
@@ -135,15 +145,15 @@ def _foldable(model, decisions) -> list[str]:
     ]  # fmt: skip
 
 
-def _all_noncentered(plan) -> list:
-    """The plan's decisions of the scales whose every hierarchical child it non-centers fully
-    (a child partially centered or kept would bring a funnel back at ``u = 0``)."""
+def _all_noncentered(plan) -> list[str]:
+    """The scales whose every hierarchical child the plan non-centers fully (a child partially
+    centered or kept would bring a funnel back at ``u = 0``)."""
     children: dict[str, list[bool]] = {}
     for d in plan.decisions:
         nc = d.rewrite and (d.lam is None or bool(np.all(np.asarray(d.lam) == 0)))
         for scale in d.scale_parents:
             children.setdefault(scale, []).append(nc)
-    return [d for d in plan.rewrites if all(all(children[s]) for s in d.scale_parents)]
+    return sorted(s for s, nc in children.items() if all(nc))
 
 
 def run_model(name: str, fn) -> list[dict]:
@@ -153,7 +163,7 @@ def run_model(name: str, fn) -> list[dict]:
     if {"noncentered", "folded", "signed"} & set(FORMS):
         plan = decenter.plan(model, strategy="noncentered")
         nc = decenter.transform(model, plan=plan)
-        scales = _foldable(nc, plan.rewrites)
+        scales = _foldable(nc, sorted({s for d in plan.rewrites for s in d.scale_parents}))
         forms["noncentered"] = scales, lambda: nc
         forms["folded"] = scales, lambda: change_value_transforms(nc, dict.fromkeys(scales, Fold()))
         forms["signed"] = scales, lambda: fold_signed(nc, scales)
