@@ -5,6 +5,7 @@
     python docs/fold_scales.py --table OUT.json [OUT2.json ...]      # docs/benchmarks.md's table
     python docs/fold_scales.py --radon [SEEDS ...]                   # radon per draw, seeds 1-6
     python docs/fold_scales.py --criterion OUT.json OUT2.json         # gains by the fit's spread
+    python docs/fold_scales.py --where ships warpbreaks               # where the folds diverge
 
 An experiment, not a rewrite decenter makes (docs/benchmarks.md, "Radon's ESS per draw and
 the scale's own map"). A scale ``s`` whose prior is finite and positive at 0 (HalfNormal,
@@ -366,6 +367,40 @@ def criterion(paths: list[str], threshold: float = 0.6) -> str:
     return "\n".join(lines)
 
 
+def where(names: list[str]) -> str:
+    """Where the divergences of the default with its folds sit: the watch's rank tests
+    (:func:`decenter.diagnose.watch.rank_tests`) of the divergent draws against the log of each
+    folded ``|u|`` and each other ``sigma*`` free variable, at small and at large values."""
+    from decenter.diagnose.watch import rank_tests
+
+    fns = {**suite_models("corpus"), **suite_models("corpus-fresh")}
+    lines = []
+    for name in names:
+        model = fns[name]()
+        original = [rv.name for rv in model.free_RVs]
+        plan = decenter.plan(model, progressbar=False)
+        default = decenter.transform(model, plan=plan)
+        scales = _foldable(default, _all_noncentered(plan))
+        signed = [f"{s}_signed" for s in scales]
+        compiled = _compile(fold_signed(default, scales), original + signed)
+        for seed in SEEDS:
+            trace = _sample_nutpie(compiled, seed=seed, draws=DRAWS, tune=TUNE, chains=CHAINS)
+            div = np.asarray(trace.sample_stats["diverging"].values, dtype=bool)
+            post = trace.posterior
+            logs = {s: np.log(np.abs(post[f"{s}_signed"].values)) for s in scales}
+            logs |= {v: np.log(post[v].values) for v in original if v.startswith("sigma")}
+            tests = {
+                side: rank_tests(div, logs, larger=big)
+                for side, big in (("small", False), ("large", True))
+            }
+            cells = [
+                f"{k} {side} p = {t['p_value']:.2g}"
+                for side, ts in tests.items() for k, t in ts.items() if t["p_value"] < 0.01
+            ]  # fmt: skip
+            lines.append(f"{name} seed {seed}: {int(div.sum())} divergences; {'; '.join(cells)}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> None:
     if argv[0] == "--table":
         print(table(argv[1:]))
@@ -373,6 +408,10 @@ def main(argv: list[str]) -> None:
     if argv[0] == "--criterion":
         warnings.filterwarnings("ignore")
         print(criterion(argv[1:]))
+        return
+    if argv[0] == "--where":
+        warnings.filterwarnings("ignore")
+        print(where(argv[1:]))
         return
     if argv[0] == "--radon":
         warnings.filterwarnings("ignore")
