@@ -314,13 +314,13 @@ def radon(seeds: list[int]) -> str:
             trace = nutpie.sample(
                 compiled, draws=1000, tune=1000, chains=4, seed=seed, progress_bar=False
             )
-            ess, _, grads, _, d = _trace_stats(trace, names, 0)
-            post = trace.posterior.to_dataset()[names]
-            by_var = az.ess(post, method="bulk")
-            worst.add(min(names, key=lambda n: float(np.nanmin(by_var[n].values))))
+            by_var = az.ess(trace.posterior.to_dataset()[names], method="bulk")
+            least = {n: float(np.nanmin(by_var[n].values)) for n in names}
+            worst.add(min(least, key=least.get))
+            ess, grads = min(least.values()), int(trace.sample_stats["n_steps"].sum())
             per_draw.append(ess / 4000)
             per_grad.append(1000 * ess / grads)
-            div += d
+            div += int(np.asarray(trace.sample_stats["diverging"]).sum())
         lines.append(
             f"| {form} | {' / '.join(f'{v:.2f}' for v in per_draw)} | "
             f"{np.median(per_grad):.1f} | {div} | {', '.join(sorted(worst))} |"

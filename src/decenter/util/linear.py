@@ -305,16 +305,25 @@ def _shadow_node(self: Elemwise, *inputs) -> Apply:
     return node
 
 
-def _share_shadows() -> None:
+_gc_was_enabled = True
+
+
+def _start_building() -> None:
+    global _gc_was_enabled
+    _gc_was_enabled = gc.isenabled()
+    gc.disable()
     Elemwise.make_scalar_node = _shadow_node
 
 
-def _unshare_shadows() -> None:
+def _end_building() -> None:
     Elemwise.make_scalar_node = _MAKE_SCALAR_NODE
     _shadows.clear()
+    if _gc_was_enabled:
+        gc.enable()
 
 
-_shadow_swap = Swap(_share_shadows, _unshare_shadows)
+# nested or concurrent fits: one pause and one swap, undone when the last ends
+_building = Swap(_start_building, _end_building)
 
 
 @contextlib.contextmanager
@@ -327,15 +336,9 @@ def building_graphs() -> Iterator[None]:
     the garbage is collected afterwards. ``Elemwise.make_node`` builds a scalar node of its
     inputs' dtypes only to read the number and dtypes of its outputs, which depend on nothing
     else: each is a reference cycle left to that collection (14 % of the objects a transform
-    leaves to it; radon's transform 0.92x over 60 alternating pairs, docs/auto.md). Nested
-    uses are one; the method is restored when the outermost ends, and the collector left as
-    it was.
+    leaves to it; radon's transform 0.92x over 60 alternating pairs, docs/auto.md). Nested or
+    concurrent uses share one :class:`Swap`: when the last ends, PyTensor's method is back
+    and the collector as it was before the first.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with _shadow_swap():
-            yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    with _building():
+        yield
