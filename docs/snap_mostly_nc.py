@@ -91,16 +91,16 @@ def table(path: str) -> str:
         "| us per gradient | per second of sampling | divergences |",
         "|---|---|---|---|---|---|---|",
     ]
-    for (suite, name), f in by.items():
-        d = [r["ess_per_grad"] * 1e3 for r in f["default"]]
-        s = [r["ess_per_grad"] * 1e3 for r in f["snapped"]]
-        ud, us = f["default"][0]["us_per_grad"], f["snapped"][0]["us_per_grad"]
+    for (suite, name), forms in by.items():
+        d = [r["ess_per_grad"] * 1e3 for r in forms["default"]]
+        s = [r["ess_per_grad"] * 1e3 for r in forms["snapped"]]
+        ud, us = forms["default"][0]["us_per_grad"], forms["snapped"][0]["us_per_grad"]
         ratio = statistics.median(s) / statistics.median(d)
         cells = " / ".join(f"{a:.2f}-{b:.2f}" for a, b in zip(d, s, strict=True))
-        div = f"{sum(r['divergences'] for r in f['default'])} / "
-        div += f"{sum(r['divergences'] for r in f['snapped'])}"
+        div = f"{sum(r['divergences'] for r in forms['default'])} / "
+        div += f"{sum(r['divergences'] for r in forms['snapped'])}"
         lines.append(
-            f"| {name} ({suite}) | {', '.join(f['default'][0]['snapped'])} | {cells} | "
+            f"| {name} ({suite}) | {', '.join(forms['default'][0]['snapped'])} | {cells} | "
             f"{ratio:.2f} | {ud:.2f} -> {us:.2f} | {ratio * ud / us:.2f} | {div} |"
         )
     return "\n".join(lines)
