@@ -4,7 +4,7 @@ every corpus model, one process per model and form; prints JSON lines (docs/benc
 "Wall clock of the first call"; the Python form is what models of at most
 ``decenter.auto.laplace.PY_FIT_MAX`` elements already get).
 
-    PYTHONPATH=src python docs/py_fit_size.py > docs/py_fit_size_1206.jsonl [MODEL ...]
+    PYTHONPATH=src python docs/py_fit_size.py [MODEL ...] > docs/py_fit_size_1206.jsonl
 """
 
 from __future__ import annotations
