@@ -239,7 +239,7 @@ def _laplace_lams(
         info = {"method": "laplace", "converged": False, "seconds": seconds}
         return {}, {}, [note], {**info, "fallback": dict.fromkeys(names, failed)}
     names = [n for n in names if n not in fit.failed]
-    scales = {n: np.exp(fit.log_scale[n] - Z * fit.log_scale_sd[n]) for n in names}
+    scales = lowered_scales(fit, names)
     infos = fit.info_fn({k: v[None] for k, v in fit.point.items()}, scales=scales)
     seconds = time.perf_counter() - t0
     fallback = {n: f"the fit could not handle it ({why})" for n, why in fit.failed.items()}
@@ -266,6 +266,12 @@ def _laplace_lams(
     ]
     notes += _fit_notes("auto", names, infos, fallback, lams)
     return lams, units, notes, info
+
+
+def lowered_scales(fit, names) -> dict[str, np.ndarray]:
+    """``s_k`` per candidate: its prior scale at the fit's mode lowered by :data:`Z` Laplace
+    standard deviations of its log."""
+    return {n: np.exp(fit.log_scale[n] - Z * fit.log_scale_sd[n]) for n in names}
 
 
 def _fit_notes(
