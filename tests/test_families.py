@@ -404,3 +404,47 @@ def test_stochastic_volatility_suite_model_is_rewritten():
     assert new["volatility"] in new.deterministics
     report = decenter.verify(m, new, random_seed=9, draws=300, n_points=4)
     assert report.ok, str(report)
+
+
+def _checks(term) -> int:
+    """PyMC parameter tests (``check_parameters``) in the graph of ``term``."""
+    from pymc.logprob.utils import CheckParameterValue
+    from pytensor.graph.basic import ancestors
+
+    return sum(
+        1
+        for v in ancestors([term])
+        if v.owner is not None and isinstance(v.owner.op, CheckParameterValue)
+    )
+
+
+def test_a_partially_centered_normal_offset_has_the_normal_density_without_its_scale_test():
+    """The offset's scale exp(lam log(s / unit)) is positive by construction, so its log density
+    is the Normal's without PyMC's per-element ``sigma > 0`` test (an exp per element per
+    gradient; decenter.families.positive). Where that scale is 0 the density is not finite."""
+    from pytensor.tensor.random.basic import NormalRV
+
+    from decenter.families.positive import PositiveScaleNormalRV
+
+    m = four_structures("Normal")
+    new = decenter.transform(m, strategy=0.3)
+    offset = new["with_dims_offset"]
+    assert isinstance(offset.owner.op, PositiveScaleNormalRV)
+    assert find_rule(offset).name == "Normal"  # still a Normal to decenter
+    nc_offset = decenter.transform(m, strategy="noncentered")["with_dims_offset"]
+    assert type(nc_offset.owner.op) is NormalRV  # Normal(0, 1) has no random scale to test
+    plain = pm.Normal.rv_op.make_node(*offset.owner.inputs).default_output()
+    value = new.rvs_to_values[offset]
+    [term] = new.logp(vars=[offset], sum=False)
+    [reference] = new.replace_rvs_by_values([pm.logp(plain, value)])
+    assert _checks(term) == 0 and _checks(reference) == 1
+    # pm.compile, as the samplers do: a failed parameter test gives -inf, not an error
+    f = pm.compile(new.value_vars, [term, reference], on_unused_input="ignore")
+    point = new.initial_point()
+    rng = np.random.default_rng(0)
+    for p in [point, {k: v + rng.normal(0, 0.7, np.shape(v)) for k, v in point.items()}]:
+        ours, theirs = f(**p)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+        assert np.all(np.isfinite(ours))
+    ours, theirs = f(**{**point, "s_log__": np.array(-np.inf)})  # the scale s at 0
+    assert not np.any(np.isfinite(ours)) and np.all(theirs == -np.inf)

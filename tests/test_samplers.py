@@ -199,3 +199,25 @@ def test_a_guarded_rewrite_samples_only_where_the_original_accepts(sampler):
     draws = idata.posterior["s"].values
     assert draws.shape == (CHAINS, DRAWS) and np.all(np.isfinite(draws))
     assert np.all(draws > 0), float(draws.min())
+
+
+@pytest.mark.parametrize("sampler", nuts_samplers())
+def test_a_partially_centered_model_samples(sampler, seed):
+    """A partially centered Normal's offset is drawn by decenter's subclass of PyMC's Normal op
+    (decenter.families.positive): every back end samples it, and every draw of the rewritten
+    variable is the forward map of its offset, loc + s ** (1 - lam) * (offset - lam * loc)."""
+    g, y = _grouped_data()
+    with pm.Model(coords={"group": range(4)}) as original:
+        mu = pm.Normal("mu", 0, 2)
+        tau = pm.HalfNormal("tau", 1)
+        a = pm.Normal("a", mu, tau, dims="group")
+        pm.Normal("y", a[g], 0.5, observed=y)
+    new, p = decenter.transform(original, strategy=0.5, return_plan=True)
+    assert type(new["a_offset"].owner.op).__name__ == "PositiveScaleNormalRV"
+    assert p["a"].lam == 0.5 and p["a"].unit is None
+    post = _sample(new, sampler, seed).posterior
+    mu, tau, off, a = (post[n].values for n in ("mu", "tau", "a_offset", "a"))
+    assert a.shape == (CHAINS, DRAWS, 4) and np.all(np.isfinite(a))
+    expected = mu[..., None] + tau[..., None] ** 0.5 * (off - 0.5 * mu[..., None])
+    np.testing.assert_allclose(a, expected, rtol=1e-6, atol=1e-8)
+    assert np.all(np.ptp(mu, axis=1) > 0)

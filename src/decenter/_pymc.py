@@ -114,6 +114,7 @@ __all__ = [
     "initial_point",
     "linear_logprob",
     "HELPER_MODE",
+    "register_logprob",
 ]
 
 
@@ -383,3 +384,16 @@ def _model_var_replacements(
             new_var = var
         new_vars.append(new_var)
     return tuple(zip(fgraph.outputs, new_vars, strict=True))
+
+
+def register_logprob(op_type: type, density) -> None:
+    """Make ``density(value, *dist_params)`` the log density of ``op_type``'s variables (PyMC
+    6.4: the private single-dispatch ``pymc.logprob.abstract._logprob``, as PyMC's
+    ``Distribution`` classes register theirs, with ``maybe_resize`` for an explicit size)."""
+    from pymc.distributions.shape_utils import maybe_resize
+    from pymc.logprob.abstract import _logprob
+
+    @_logprob.register(op_type)
+    def _logp(op, values, rng, size, *params, **kwargs):
+        [value] = values
+        return maybe_resize(density(value, *params), size)

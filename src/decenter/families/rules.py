@@ -15,6 +15,7 @@ from pytensor.tensor.exceptions import NotScalarConstantError
 from decenter._pymc import default_value_transform as _default_transform
 from decenter._pymc import infer_rv_shape, rv_size_is_none
 from decenter.families.guard import safe_scale
+from decenter.families.positive import PositiveScaleNormalRV, positive_scale
 from decenter.families.registry import RULES, find_rule, refusal, register
 
 __all__ = [
@@ -77,6 +78,8 @@ class Rule:
     guardable: bool = False
     #: the forward map is ``loc + scale * eta`` (truncations and random walks build on these)
     affine: bool = False
+    #: op types of the family besides ``rv_type`` (subclasses a rewrite itself draws with)
+    also_types: tuple[type, ...] = ()
 
     @property
     def op_types(self) -> tuple[type, ...]:
@@ -85,7 +88,9 @@ class Rule:
 
     def matches(self, rv: Variable) -> bool:
         """Is ``rv`` (whose op is of one of :attr:`op_types`) of the family."""
-        return rv.owner is not None and type(rv.owner.op) is self.rv_type
+        return rv.owner is not None and (
+            type(rv.owner.op) is self.rv_type or type(rv.owner.op) in self.also_types
+        )
 
     def read(self, rv: Variable) -> LocScale:
         raise NotImplementedError
@@ -148,7 +153,12 @@ class Rule:
             return self.make(ls, 0.0, 1.0, size)
         lam_per_unit, _ = _unit_terms(lam, unit)
         loc = None if ls.loc is None else lam_per_unit * ls.loc
-        return self.make(ls, loc, _power(ls.scale, lam, unit), size)
+        return self.make_partial(ls, loc, _power(ls.scale, lam, unit), size)
+
+    def make_partial(self, ls: LocScale, loc: Any, scale: Variable, size) -> Variable:
+        """:meth:`make` for the partially centered offset, whose scale ``exp(...)`` is
+        positive by construction."""
+        return self.make(ls, loc, scale, size)
 
     def forward(self, ls: LocScale, eta: Variable, lam, unit=None) -> Variable:
         """``x`` from the new variable: ``loc + scale * eta`` for ``lam=None``, else
@@ -244,6 +254,11 @@ class LocScaleRule(Rule):
         kw = {self.loc_kw: 0.0 if loc is None else loc, self.scale_kw: scale, **ls.extra}
         return self.dist.dist(**kw, size=size)
 
+    def make_partial(self, ls, loc, scale, size):
+        rv = self.make(ls, loc, scale, size)
+        # a Normal offset without PyMC's per-element `sigma > 0` test (decenter.families.positive)
+        return positive_scale(rv) if PositiveScaleNormalRV in self.also_types else rv
+
 
 @dataclass(frozen=True)
 class SkewNormalRule(LocScaleRule):
@@ -299,7 +314,7 @@ def default_transform(rv: Variable):
 
 
 for _rule in [
-    LocScaleRule("Normal", pm.Normal.rv_type, dist=pm.Normal),
+    LocScaleRule("Normal", pm.Normal.rv_type, dist=pm.Normal, also_types=(PositiveScaleNormalRV,)),
     LocScaleRule("StudentT", pm.StudentT.rv_type, dist=pm.StudentT, extra_kws=("nu",)),
     LocScaleRule("Cauchy", pm.Cauchy.rv_type, dist=pm.Cauchy, loc_kw="alpha", scale_kw="beta"),
     LocScaleRule("Laplace", pm.Laplace.rv_type, dist=pm.Laplace, scale_kw="b"),
