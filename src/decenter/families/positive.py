@@ -4,7 +4,8 @@ The offset of a partially centered Normal has the scale ``(s / unit) ** lam = ex
 unit))`` per element (decenter.families.rules). PyMC's ``Normal.logp`` tests ``sigma > 0``,
 and PyTensor's rewrites cannot see that an ``exp`` is positive, so the test costs one more
 ``exp`` per element in every gradient: radon's default model in nutpie cost 1.66x the
-non-centered one per gradient with it, 1.44x without (docs/benchmarks.md). Where that ``exp``
+non-centered one per gradient with it, 1.44-1.51x without (two runs; docs/benchmarks.md,
+"What the default's model costs per gradient inside nutpie"). Where that ``exp``
 is not positive its argument is not finite, and so is the log density, which every sampler
 rejects as it rejects PyMC's ``-inf``. Everything else (draws, ``logcdf``, the samplers'
 backends, ``isinstance`` tests, how the model prints) is the Normal's.
