@@ -418,15 +418,17 @@ def _checks(term) -> int:
     )
 
 
-def test_a_partially_centered_normal_offset_has_the_normal_density_without_its_scale_test():
+@pytest.mark.parametrize("family", ["Normal", "LogNormal"])
+def test_a_partially_centered_normal_offset_has_the_normal_density_without_its_scale_test(family):
     """The offset's scale exp(lam log(s / unit)) is positive by construction, so its log density
     is the Normal's without PyMC's per-element ``sigma > 0`` test (an exp per element per
-    gradient; decenter.families.positive). Where that scale is 0 the density is not finite."""
+    gradient; decenter.families.positive). Where that scale is 0 the density is not finite.
+    A LogNormal's offset is such a Normal too (its map is exp of the Normal's)."""
     from pytensor.tensor.random.basic import NormalRV
 
     from decenter.families.positive import PositiveScaleNormalRV
 
-    m = four_structures("Normal")
+    m = four_structures(family)
     new = decenter.transform(m, strategy=0.3)
     offset = new["with_dims_offset"]
     assert isinstance(offset.owner.op, PositiveScaleNormalRV)

@@ -244,6 +244,9 @@ class LocScaleRule(Rule):
     loc_kw: str = "mu"
     scale_kw: str = "sigma"
     extra_kws: tuple[str, ...] = ()
+    #: the partially centered offset is a Normal, drawn without PyMC's per-element
+    #: ``sigma > 0`` test of its scale, an exp (decenter.families.positive)
+    positive_offset: bool = False
 
     def read(self, rv):
         params = rv.owner.op.dist_params(rv.owner)
@@ -256,8 +259,7 @@ class LocScaleRule(Rule):
 
     def make_partial(self, ls, loc, scale, size):
         rv = self.make(ls, loc, scale, size)
-        # a Normal offset without PyMC's per-element `sigma > 0` test (decenter.families.positive)
-        return positive_scale(rv) if PositiveScaleNormalRV in self.also_types else rv
+        return positive_scale(rv) if self.positive_offset else rv
 
 
 @dataclass(frozen=True)
@@ -314,13 +316,19 @@ def default_transform(rv: Variable):
 
 
 for _rule in [
-    LocScaleRule("Normal", pm.Normal.rv_type, dist=pm.Normal, also_types=(PositiveScaleNormalRV,)),
+    LocScaleRule(
+        "Normal",
+        pm.Normal.rv_type,
+        dist=pm.Normal,
+        positive_offset=True,
+        also_types=(PositiveScaleNormalRV,),  # its own partially centered offsets
+    ),
     LocScaleRule("StudentT", pm.StudentT.rv_type, dist=pm.StudentT, extra_kws=("nu",)),
     LocScaleRule("Cauchy", pm.Cauchy.rv_type, dist=pm.Cauchy, loc_kw="alpha", scale_kw="beta"),
     LocScaleRule("Laplace", pm.Laplace.rv_type, dist=pm.Laplace, scale_kw="b"),
     LocScaleRule("Logistic", pm.Logistic.rv_type, dist=pm.Logistic, scale_kw="s"),
     LocScaleRule("Gumbel", pm.Gumbel.rv_type, dist=pm.Gumbel, scale_kw="beta"),
-    LogNormalRule("LogNormal", pm.LogNormal.rv_type, dist=pm.Normal),
+    LogNormalRule("LogNormal", pm.LogNormal.rv_type, dist=pm.Normal, positive_offset=True),
     ScaleRule("HalfNormal", pm.HalfNormal.rv_type, dist=pm.HalfNormal, zero_loc=True),
     ScaleRule("HalfCauchy", pm.HalfCauchy.rv_type, dist=pm.HalfCauchy, scale_kw="beta"),
     ScaleRule("Exponential", pm.Exponential.rv_type, dist=pm.Exponential, scale_kw="scale"),
