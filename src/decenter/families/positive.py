@@ -1,8 +1,9 @@
 """The partially centered Normal offset's op: a Normal whose scale is positive by construction.
 
-The offset of a partially centered Normal (or LogNormal: a Normal inside ``exp``) has the scale ``(s / unit) ** lam = exp(lam * log(s /
-unit))`` per element (decenter.families.rules). PyMC's ``Normal.logp`` tests ``sigma > 0``,
-and PyTensor's rewrites cannot see that an ``exp`` is positive, so the test costs one more
+The offset of a partially centered Normal (or LogNormal: a Normal inside ``exp``) has the
+scale ``(s / unit) ** lam = exp(lam * log(s / unit))`` per element (decenter.families.rules).
+PyMC's ``Normal.logp`` tests ``sigma > 0``, and PyTensor's rewrites cannot see that an ``exp``
+is positive, so the test costs one more
 ``exp`` per element in every gradient: radon's default model in nutpie cost 1.66x the
 non-centered one per gradient with it, 1.44-1.51x without (two runs; docs/benchmarks.md,
 "What the default's model costs per gradient inside nutpie"). Where that ``exp``
