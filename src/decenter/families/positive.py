@@ -6,9 +6,10 @@ PyMC's ``Normal.logp`` tests ``sigma > 0``, and PyTensor's rewrites cannot see t
 is positive, so the test costs one more
 ``exp`` per element in every gradient: radon's default model in nutpie cost 1.66x the
 non-centered one per gradient with it, 1.44-1.51x without (two runs; docs/benchmarks.md,
-"What the default's model costs per gradient inside nutpie"). Where that ``exp``
-is not positive its argument is not finite, and so is the log density, which every sampler
-rejects as it rejects PyMC's ``-inf``. Everything else (draws, ``logcdf``, the samplers'
+"What the default's model costs per gradient inside nutpie"). Where that ``exp`` is not
+positive (its argument is not finite, or below about -745 where ``exp`` underflows to 0) the
+log density is not finite either, and every sampler rejects the point as it rejects PyMC's
+``-inf``. Everything else (draws, ``logcdf``, the samplers'
 backends, ``isinstance`` tests, how the model prints) is the Normal's.
 
 Examples
