@@ -3,14 +3,15 @@
 The offset of a partially centered Normal (or LogNormal: a Normal inside ``exp``) has the
 scale ``(s / unit) ** lam = exp(lam * log(s / unit))`` per element (decenter.families.rules).
 PyMC's ``Normal.logp`` tests ``sigma > 0``, and PyTensor's rewrites cannot see that an ``exp``
-is positive, so the test costs one more
-``exp`` per element in every gradient: radon's default model in nutpie cost 1.66x the
-non-centered one per gradient with it, 1.44-1.51x without (two runs; docs/benchmarks.md,
-"What the default's model costs per gradient inside nutpie"). Where that ``exp`` is not
-positive (its argument is not finite, or below about -745 where ``exp`` underflows to 0) the
-log density is not finite either, and every sampler rejects the point as it rejects PyMC's
-``-inf``. Everything else (draws, ``logcdf``, the samplers'
-backends, ``isinstance`` tests, how the model prints) is the Normal's.
+is positive, so the test costs one more ``exp`` per element in every gradient: radon's
+default model in nutpie cost 1.66x the non-centered one per gradient with it, 1.44-1.51x
+without (two runs; docs/benchmarks.md, "What the default's model costs per gradient inside
+nutpie"). Where that ``exp`` is not positive (its argument is not finite, or below about -745
+where ``exp`` underflows to 0) the log density is not finite either, and every sampler
+rejects the point as it rejects PyMC's ``-inf``. Everything else (draws, ``logcdf``, the
+samplers' backends, ``isinstance`` tests, how the model prints) is the Normal's. The log
+density is PyMC 6.4's formula written again without its test (one line), rather than PyMC's
+graph with the test node unwrapped, which would read PyMC's internals.
 
 Examples
 --------
