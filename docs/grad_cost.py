@@ -1,7 +1,7 @@
 """What one log density and gradient costs in each form, as nutpie evaluates it (numba).
 
     python docs/grad_cost.py                      # the 34 corpus models
-    python docs/grad_cost.py guprenat egsingle    # or named ones (corpus, real suite, glmm_fresh)
+    python docs/grad_cost.py guprenat egsingle    # named ones: corpus, fresh, real, glmm_fresh
     python docs/grad_cost.py --nutpie radon        # nutpie's own compiled function, no Python call
 
 For each model: the centered model as written, the non-centered one and the default's
@@ -118,10 +118,10 @@ def models() -> dict:
     sys.path.insert(0, __file__.rsplit("/", 1)[0])
     import glmm_fresh
 
-    from decenter.examples.corpus import CORPUS
+    from decenter.examples.corpus import CORPUS, FRESH
     from decenter.examples.real import REAL_SUITE
 
-    return {**REAL_SUITE, **glmm_fresh.MODELS, **CORPUS}
+    return {**REAL_SUITE, **glmm_fresh.MODELS, **FRESH, **CORPUS}
 
 
 def main(names: list[str]) -> None:
