@@ -23,6 +23,16 @@ FORMS = ("centered", "noncentered", "auto")
 
 def load(paths: list[str]) -> dict[str, dict[str, dict[int, float]]]:
     """model -> form -> seed -> min ESS per gradient."""
+    rows = load_rows(paths)
+    return {
+        m: {form: {seed: r["ess_per_grad"] for seed, r in by.items()} for form, by in f.items()}
+        for m, f in rows.items()
+    }
+
+
+def load_rows(paths: list[str]) -> dict[str, dict[str, dict[int, dict]]]:
+    """model -> form -> seed -> run row, for the models every form ran (a later file's run
+    replaces an earlier one of the same model, form and seed)."""
     latest = {}
     for path in paths:
         with open(path) as f:
@@ -30,7 +40,7 @@ def load(paths: list[str]) -> dict[str, dict[str, dict[int, float]]]:
     out: dict = {}
     for (model, form, seed), r in latest.items():
         if form in FORMS:
-            out.setdefault(model, {}).setdefault(form, {})[seed] = r["ess_per_grad"]
+            out.setdefault(model, {}).setdefault(form, {})[seed] = r
     return {m: f for m, f in out.items() if all(k in f for k in FORMS)}
 
 

@@ -13,25 +13,13 @@ seconds (small models); ESS per gradient where the sampling does.
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 
 import numpy as np
 
-FORMS = ("centered", "noncentered", "auto")
-
-
-def load(paths: list[str]) -> dict[str, dict[str, dict[int, dict]]]:
-    """model -> form -> seed -> row."""
-    latest = {}
-    for path in paths:
-        with open(path) as f:
-            latest.update({(r["model"], r["strategy"], r["seed"]): r for r in json.load(f)["runs"]})
-    out: dict = {}
-    for (model, form, seed), r in latest.items():
-        if form in FORMS:
-            out.setdefault(model, {}).setdefault(form, {})[seed] = r
-    return {m: f for m, f in out.items() if all(k in f for k in FORMS)}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from median_ci import FORMS, load_rows  # noqa: E402
 
 
 def split(runs: dict[str, dict[int, dict]]) -> tuple[str, float, float, float]:
@@ -58,7 +46,7 @@ def split(runs: dict[str, dict[int, dict]]) -> tuple[str, float, float, float]:
 
 
 def main(paths: list[str]) -> None:
-    rows = sorted(((m, *split(f)) for m, f in load(paths).items()), key=lambda r: r[2])
+    rows = sorted(((m, *split(f)) for m, f in load_rows(paths).items()), key=lambda r: r[2])
     print("| model | better form | per gradient | per draw | steps, better / default |")
     print("|---|---|---|---|---|")
     for m, best, grad, draw, steps in rows:
