@@ -247,6 +247,8 @@ def test_mvnormal_partial_form_with_a_factor_per_row_matches_the_solves():
     for row in range(rows):
         w = np.linalg.solve(a[row], value[row] - lam[row] * mu)
         np.testing.assert_allclose(got[row], mu + chol[row] @ w, rtol=1e-9)
+    # margins: over seeds 0-199 the largest deviations were 0.046 (means) and 0.065 (row 1's
+    # covariance, entries up to 2.3); a draw without the c * S z term is off by 1.1 there
     draws = pm.draw(offset, draws=20000, random_seed=2)
     np.testing.assert_allclose(draws.mean(0), lam * mu, atol=0.06)
     np.testing.assert_allclose(np.cov(draws[:, 1].T), a[1] @ a[1].T, atol=0.12)
