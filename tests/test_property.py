@@ -10,7 +10,8 @@ prefix) must give a transformed model that
 * keeps every original name with its dims, and
 * is a fixed point: transforming it again changes nothing.
 
-``make test`` runs 200 derandomized examples ("ci" profile); ``make fuzz`` runs 2000.
+``make test`` runs 100 examples drawn from ``DECENTER_TEST_SEED`` ("ci" profile: CI's runs at 0,
+1 and 2 test 300 different models); ``make fuzz`` runs 2000 random ones.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import warnings
 
 import pymc as pm
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import decenter
+from conftest import seed_shift
 from decenter.core.graph import named_parents
 from strategies import (
     FAST,
@@ -40,12 +42,16 @@ from strategies import (
 CI = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci"
 
 
-def ci_examples(n):
-    """max_examples=n under the default "ci" profile (no shrinking: an example takes ~0.5 s and
-    a failure prints its whole spec anyway); the profile's own settings otherwise."""
+def ci_examples(n, by_seed=False):
+    """max_examples=n under the default "ci" profile (no shrinking: an example takes ~0.5-0.9 s
+    and a failure prints its whole spec anyway); the profile's own settings otherwise.
+    ``by_seed``: the examples drawn from ``DECENTER_TEST_SEED`` instead of the test's name, so
+    that CI's runs of a slow test at seeds 0, 1 and 2 test different models, not the same ones
+    three times."""
     if not CI:
         return lambda f: f
-    return settings(max_examples=n, phases=[Phase.explicit, Phase.generate])
+    fixed = settings(max_examples=n, phases=[Phase.explicit, Phase.generate])
+    return (lambda f: seed(seed_shift())(fixed(f))) if by_seed else fixed
 
 
 def snapshot(model):
@@ -87,7 +93,7 @@ def check_structure(m, new, p):
 
 
 @pytest.mark.slow
-@ci_examples(200)
+@ci_examples(100, by_seed=True)
 @given(spec=model_specs(), data=st.data())
 def test_random_hierarchies(spec, data):
     m = build_model(spec)
